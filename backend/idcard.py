@@ -16,6 +16,7 @@ _EARLIEST_BIRTH = date(1900, 1, 1)
 _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?E[+-]?\d+")
 _PHONE = re.compile(r"1[3-9]\d{9}")
 _PHONE_NOISE = re.compile(r"[\s\-().·]")
+_PREFIXED_PHONE = re.compile(r"(?:\+?86|0086)(1\d{10})")
 # Excel keeps 15 significant digits, so an 18-digit number typed into a number cell is already damaged.
 _EXCEL_DIGITS = 15
 
@@ -27,7 +28,8 @@ def normalize_id_number(raw: object) -> str:
     text = unicodedata.normalize("NFKC", str(raw))
     # A leading apostrophe is how people force Excel to keep a number as text; it survives CSV export.
     text = "".join(text.split()).lstrip("'`")
-    return text.replace("x", "X")
+    # Normalise again: removing a space can leave a letter next to a combining mark it now composes with.
+    return unicodedata.normalize("NFKC", text.replace("x", "X"))
 
 
 def compute_check_char(first17: str) -> str:
@@ -91,7 +93,8 @@ def age_on(s: str, on: date) -> int:
 def make_id_number(region: str = "330282", birth: date = date(1990, 1, 1), seq: int | str = 1) -> str:
     """Return a valid ID number for the region, birth date and 3-digit sequence (odd sequence means male)."""
     seq_text = f"{int(seq):03d}"
-    if not (len(region) == 6 and region.isdigit() and len(seq_text) == 3):
+    region_ok = len(region) == 6 and region.isascii() and region.isdigit()
+    if not (region_ok and len(seq_text) == 3 and seq_text.isdigit()):
         raise ValueError("region must be 6 digits and seq between 0 and 999")
     first17 = f"{region}{birth:%Y%m%d}{seq_text}"
     return first17 + compute_check_char(first17)
@@ -120,12 +123,9 @@ def normalize_phone(raw: object) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", str(raw)))
-    for prefix in ("+86", "0086"):
-        if text.startswith(prefix):
-            return text[len(prefix) :]
-    if len(text) == 13 and text.startswith("86"):
-        return text[2:]
-    return text
+    # Strip the country code only before a full mobile number, so normalising twice changes nothing.
+    prefixed = _PREFIXED_PHONE.fullmatch(text)
+    return prefixed.group(1) if prefixed else text
 
 
 def validate_phone(s: str) -> str | None:
