@@ -1,0 +1,76 @@
+"""The one place that decides what a caller may see and do.
+
+Every query of tenant data goes through `scope()`; a row outside the caller's scope is reported as 404, so that
+its existence does not leak across villages.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+
+from backend.errors import Forbidden, NotFound
+from backend.extensions import db
+from backend.models import Village
+
+STAFF_ROLES = ("committee", "town_admin", "admin")
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: int
+    role: str
+    town_id: int | None = None
+    village_id: int | None = None
+    shop_id: int | None = None
+    villager_id: int | None = None
+
+    @classmethod
+    def of(cls, user) -> "Caller":
+        return cls(
+            user_id=user.id,
+            role=user.role,
+            town_id=user.town_id,
+            village_id=user.village_id,
+            shop_id=user.shop_id,
+            villager_id=user.villager_id,
+        )
+
+
+def require_role(caller: Caller, *roles: str) -> None:
+    """Refuse (403) a caller whose role is not one of `roles`."""
+    if caller.role not in roles:
+        raise Forbidden()
+
+
+def village_ids_in_scope(caller: Caller) -> Select | list[int] | None:
+    """None means every village (admin); otherwise the villages this caller may see."""
+    if caller.role == "admin":
+        return None
+    if caller.role == "town_admin":
+        return select(Village.id).where(Village.town_id == caller.town_id)
+    if caller.village_id is not None:
+        return [caller.village_id]
+    return []
+
+
+def scope(stmt: Select, model, caller: Caller) -> Select:
+    """Restrict a select over a village-owned model to the caller's villages."""
+    villages = village_ids_in_scope(caller)
+    if villages is None:
+        return stmt
+    column = model.id if model is Village else model.village_id
+    return stmt.where(column.in_(villages))
+
+
+def get_scoped_or_404(model, object_id: int, caller: Caller):
+    """Load one village-owned row the caller may see, or raise 404."""
+    stmt = scope(select(model).where(model.id == object_id), model, caller)
+    found = db.session.execute(stmt).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def check_village_in_scope(caller: Caller, village_id: int) -> Village:
+    """The village itself, if the caller may act in it; 404 otherwise."""
+    return get_scoped_or_404(Village, village_id, caller)

@@ -1,0 +1,75 @@
+"""Settings read from the environment; one class, no per-environment subclasses."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-not-secret-change-me-in-production"  # noqa: S105 - the known value production refuses to start with
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _bool(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config() -> dict:
+    """Build the Flask config mapping from environment variables."""
+    instance = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance"))
+    env = os.environ.get("APP_ENV", "development")
+    return {
+        "APP_ENV": env,
+        "DEMO_MODE": _bool("DEMO_MODE", env != "production"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'village.db'}"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JWT_SECRET_KEY": os.environ.get("JWT_SECRET_KEY", DEV_SECRET),
+        # Pinned: tokens signed with anything else (including "none") are refused.
+        "JWT_ALGORITHM": "HS256",
+        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int("JWT_ACCESS_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int("JWT_REFRESH_DAYS", 30)),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_ERROR_MESSAGE_KEY": "message",
+        "WECHAT_APP_ID": os.environ.get("WECHAT_APP_ID", ""),
+        "WECHAT_APP_SECRET": os.environ.get("WECHAT_APP_SECRET", ""),
+        "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY", ""),
+        "BLIND_INDEX_KEY": os.environ.get("BLIND_INDEX_KEY", ""),
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")),
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_FAILURE_LIMIT": os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
+        "BINDING_MAX_FAILURES": _int("BINDING_MAX_FAILURES", 5),
+        "BINDING_LOCK_MINUTES": _int("BINDING_LOCK_MINUTES", 30),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "backend" / "translations"),
+        "API_TITLE": "村级积分信用 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": os.environ.get("SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"),
+        "INSTANCE_DIR": str(instance),
+    }
+
+
+def check_production_safety(config: dict) -> None:
+    """Refuse to run in production with a development secret or key."""
+    if config["APP_ENV"] != "production":
+        return
+    weak = [
+        name
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY")
+        if not config.get(name) or config[name] == DEV_SECRET or len(config[name]) < 32
+    ]
+    if weak:
+        raise RuntimeError(f"refusing to start in production with default, short or empty settings: {', '.join(weak)}")
+    if config["DEMO_MODE"]:
+        raise RuntimeError("refusing to start in production with DEMO_MODE on")

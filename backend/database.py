@@ -1,0 +1,58 @@
+"""Database plumbing: SQLite pragmas and write transactions that really lock."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from backend.extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, busy timeout, and BEGIN emitted by us so that writers can ask for IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from pysqlite, which would otherwise BEGIN DEFERRED on its own.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite_connection(dbapi_connection) -> bool:
+    return isinstance(dbapi_connection, sqlite3.Connection)
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """One committed unit of work that holds the write lock from its first statement.
+
+    On SQLite this is BEGIN IMMEDIATE (SQLAlchemy's with_for_update() does nothing there); on PostgreSQL
+    writers additionally lock their rows with SELECT ... FOR UPDATE in a fixed order.
+    """
+    session = db.session
+    if session.in_transaction():
+        # A read (e.g. loading the caller) already began a deferred transaction; end it so the lock is taken
+        # before anything this unit of work decides on is read.
+        session.commit()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,0 +1,54 @@
+"""Recording staff changes in the append-only audit log, inside the caller's transaction."""
+
+from datetime import date, datetime
+
+from sqlalchemy import inspect
+
+from backend.access import Caller
+from backend.extensions import db
+from backend.models import AuditEntry
+from backend.observability import current_request_id
+
+# Never copied into the audit log: encrypted numbers and secrets.
+_HIDDEN = {"password_hash", "id_number_cipher", "id_number_index", "phone_cipher", "phone_index", "code_hash"}
+
+
+def snapshot(obj) -> dict | None:
+    """A JSON-able copy of a row's columns, without secrets."""
+    if obj is None:
+        return None
+    values = {}
+    for column in inspect(obj).mapper.column_attrs:
+        if column.key in _HIDDEN:
+            continue
+        value = getattr(obj, column.key)
+        values[column.key] = value.isoformat() if isinstance(value, date | datetime) else value
+    return values
+
+
+def record_audit(
+    *,
+    actor: Caller | None,
+    action: str,
+    entity,
+    before: dict | None = None,
+    after: dict | None = None,
+    village_id: int | None = None,
+) -> None:
+    """Add an audit entry to the current transaction; the caller's commit makes it permanent."""
+    if entity.id is None:
+        db.session.flush()
+    db.session.add(
+        AuditEntry(
+            village_id=village_id if village_id is not None else getattr(entity, "village_id", None),
+            town_id=actor.town_id if actor else None,
+            actor_id=actor.user_id if actor else None,
+            actor_role=actor.role if actor else None,
+            action=action,
+            entity_type=entity.__tablename__,
+            entity_id=entity.id,
+            before=before,
+            after=after,
+            request_id=current_request_id(),
+        )
+    )

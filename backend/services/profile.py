@@ -1,0 +1,16 @@
+"""What a signed-in person sees about themselves."""
+
+from backend.access import Caller
+from backend.extensions import db
+from backend.models import User
+
+
+def get_profile(*, caller: Caller) -> dict:
+    """The caller's account and, once bound, their roster entry."""
+    user = db.session.get(User, caller.user_id)
+    villager = user.villager
+    profile = {"user": user, "bound": villager is not None, "villager": villager}
+    if villager is not None:
+        profile["village"] = villager.village
+        profile["household_code"] = villager.household.code if villager.household else None
+    return profile

@@ -1,0 +1,29 @@
+"""gunicorn settings for `make run` and production; override with GUNICORN_CMD_ARGS or env vars."""
+
+import os
+import shutil
+import tempfile
+
+from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = 30
+accesslog = None  # the app writes one JSON line per request, with its request id
+
+# Metrics of every worker add up in one directory; it must be empty when the server starts.
+metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), "village-metrics"))
+shutil.rmtree(metrics_dir, ignore_errors=True)
+os.makedirs(metrics_dir, exist_ok=True)
+
+
+def when_ready(server):
+    from backend.demo import DEMO_LOGINS
+
+    if os.environ.get("APP_ENV", "development") != "production":
+        server.log.info("Serving on http://%s\n%s", bind, DEMO_LOGINS)
+
+
+def child_exit(server, worker):
+    GunicornInternalPrometheusMetrics.mark_process_dead_on_child_exit(worker.pid)
