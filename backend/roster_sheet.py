@@ -12,7 +12,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import BinaryIO
 
 from openpyxl import Workbook, load_workbook
@@ -107,6 +107,14 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
+def _household_code(raw: object) -> str:
+    return unicodedata.normalize("NFKC", _text(raw)).upper()
+
+
+def _relation(raw: object) -> str:
+    return "".join(unicodedata.normalize("NFKC", _text(raw)).split())
+
+
 def clean_name(raw: object) -> str:
     """Trim a name; Chinese names lose every inner space, others keep single spaces."""
     text = _text(raw).replace("\u3000", " ")
@@ -150,17 +158,18 @@ class _RowChecker:
     def __init__(self) -> None:
         self.seen_ids: dict[str, tuple[int, str | None]] = {}
 
-    def check(self, row_number: int, get) -> tuple[RosterRow | None, list[RowError]]:
+    def check(self, row_number: int, values: dict[str, object]) -> tuple[RosterRow | None, list[RowError]]:
+        get = values.get
         serial = _text(get("serial")) or None
         errors: list[RowError] = []
 
         def reject(field_name: str, reason: str, value: str | None = None) -> None:
             errors.append(RowError(row_number, COLUMNS[field_name][0], reason, value, serial))
 
-        household = unicodedata.normalize("NFKC", _text(get("household_code"))).upper()
+        household = _household_code(get("household_code"))
         if not household:
             reject("household_code", "缺少户号")
-        relation = "".join(unicodedata.normalize("NFKC", _text(get("relation"))).split())
+        relation = _relation(get("relation"))
         if not relation:
             reject("relation", "缺少与户主关系")
         name = clean_name(get("name"))
@@ -261,9 +270,7 @@ def parse_rows(table: Iterable[Sequence[object]]) -> RosterParse:
     top = [tuple(r) for r in islice(iterator, HEADER_SCAN_ROWS)]
     header_index = _find_header(top)
     if header_index is None:
-        result.errors.append(
-            RowError(None, None, f"前 {HEADER_SCAN_ROWS} 行中找不到同时含“姓名”和“身份证号”的表头行")
-        )
+        result.errors.append(RowError(None, None, f"前 {HEADER_SCAN_ROWS} 行中找不到同时含“姓名”和“身份证号”的表头行"))
         return result
     result.header_row = header_index + 1
     positions = _map_columns(top[header_index])
@@ -277,41 +284,23 @@ def parse_rows(table: Iterable[Sequence[object]]) -> RosterParse:
     accepted: list[RosterRow] = []
     rejected_heads: dict[str, int] = {}
     data_rows = 0
-    for row_number, cells in _numbered(top[header_index + 1 :], iterator, result.header_row + 1):
-        cells = tuple(cells)
-
-        def get(field_name: str, cells=cells) -> object:
-            position = positions.get(field_name)
-            return cells[position] if position is not None and position < len(cells) else None
-
-        person_cells = (get("household_code"), get("name"), get("id_number"))
+    for row_number, cells in enumerate(chain(top[header_index + 1 :], iterator), start=result.header_row + 1):
+        values = {f: cells[p] for f, p in positions.items() if p < len(cells)}
+        person_cells = (values.get("household_code"), values.get("name"), values.get("id_number"))
         if _is_totals(cells) or all(_text(v) == "" for v in person_cells):
             continue  # blank, totals, or a pre-numbered template row: not a person
         data_rows += 1
         if data_rows > MAX_DATA_ROWS:
-            result.errors.append(RowError(None, None, f"一次最多导入 {MAX_DATA_ROWS} 行，请分批导入"))
-            result.rows.clear()
-            return result
-        row, errors = checker.check(row_number, get)
+            return RosterParse(errors=[RowError(None, None, f"一次最多导入 {MAX_DATA_ROWS} 行，请分批导入")])
+        row, errors = checker.check(row_number, values)
         result.errors.extend(errors)
         if row is not None:
             accepted.append(row)
-        elif "".join(_text(get("relation")).split()) in HEAD_RELATIONS:
-            household = unicodedata.normalize("NFKC", _text(get("household_code"))).upper()
-            rejected_heads.setdefault(household, row_number)
+        elif _relation(values.get("relation")) in HEAD_RELATIONS:
+            rejected_heads.setdefault(_household_code(values.get("household_code")), row_number)
     _check_households(accepted, result, rejected_heads)
     result.errors.sort(key=lambda e: e.row_number or 0)
     return result
-
-
-def _numbered(first: list[tuple], rest: Iterator, start: int) -> Iterator[tuple[int, Sequence[object]]]:
-    number = start
-    for cells in first:
-        yield number, cells
-        number += 1
-    for cells in rest:
-        yield number, cells
-        number += 1
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:
@@ -322,6 +311,8 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple]:
         for sheet in sheets:
             top = [tuple(r) for r in sheet.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True)]
             if _find_header(top) is not None:
+                # Some writers (WPS, old exporters) store a wrong sheet size; read what is really there.
+                sheet.reset_dimensions()
                 yield from sheet.iter_rows(values_only=True)
                 return
         if sheets:
@@ -345,16 +336,15 @@ def parse_roster(fileobj: BinaryIO, filename: str) -> RosterParse:
     if suffix == "csv":
         return parse_rows(csv.reader(io.StringIO(_decode_csv(data), newline="")))
     if suffix == "xlsx":
+        rows = _xlsx_rows(data)
         try:
-            return parse_rows(_xlsx_rows(data))
+            return parse_rows(rows)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
-            return RosterParse(
-                errors=[RowError(None, None, "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")]
-            )
+            return RosterParse(errors=[RowError(None, None, "无法读取该 Excel 文件，请确认是 .xlsx 格式且未损坏")])
+        finally:
+            rows.close()  # releases the workbook even when parsing stopped early
     if suffix == "xls":
-        return RosterParse(
-            errors=[RowError(None, None, "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后再上传")]
-        )
+        return RosterParse(errors=[RowError(None, None, "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后再上传")])
     return RosterParse(errors=[RowError(None, None, "只支持 .xlsx 或 .csv 文件")])
 
 

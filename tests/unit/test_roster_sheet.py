@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from backend import roster_sheet
 from backend.idcard import make_id_number
 from backend.roster_sheet import (
     SCIENTIFIC_REASON,
@@ -250,6 +251,27 @@ def test_template_rows_with_only_a_serial_number_are_skipped():
     result = parse_roster(xlsx([HEADER, *family(), [4], [5], ["合计", None, None, "3人"]]), "村.xlsx")
     assert result.errors == []
     assert len(result.rows) == 3
+
+
+def test_roster_on_a_later_sheet_is_found():
+    workbook = Workbook()
+    workbook.active.append(["填表说明：身份证号请设为文本格式"])
+    sheet = workbook.create_sheet("花名册")
+    for row in [HEADER, *family()]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    result = parse_roster(buffer, "村.xlsx")
+    assert (result.errors, len(result.rows)) == ([], 3)
+
+
+def test_too_many_rows_give_one_sheet_level_error_and_no_rows(monkeypatch):
+    monkeypatch.setattr(roster_sheet, "MAX_DATA_ROWS", 2)
+    result = parse_roster(xlsx([HEADER, *family()]), "村.xlsx")
+    assert result.rows == []
+    assert [e.row_number for e in result.errors] == [None]
+    assert "分批" in result.errors[0].reason
 
 
 def test_utf8_csv_with_bom_is_parsed():
