@@ -31,7 +31,7 @@ class WeChatError(Exception):
 
 
 class WeChatInvalidCode(WeChatError):
-    """The login code is invalid, expired or already used (40029, 40163)."""
+    """The login code is invalid, expired, already used or missing (40029, 40163, 41008)."""
 
 
 class WeChatRateLimited(WeChatError):
@@ -53,6 +53,7 @@ class WeChatUnavailable(WeChatError):
 _ERRORS: dict[int, type[WeChatError]] = {
     40029: WeChatInvalidCode,
     40163: WeChatInvalidCode,
+    41008: WeChatInvalidCode,
     45011: WeChatRateLimited,
     -1: WeChatBusy,
     40001: WeChatTokenInvalid,
@@ -123,9 +124,7 @@ class WeChatClient:
             headers["Content-Type"] = "application/json; charset=utf-8"
         failure = None
         try:
-            resp = self._http.request(
-                method, url, params=params, data=data, headers=headers, timeout=self.timeout
-            )
+            resp = self._http.request(method, url, params=params, data=data, headers=headers, timeout=self.timeout)
         except requests.Timeout:
             failure = "微信接口超时"
         except requests.RequestException:

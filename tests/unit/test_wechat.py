@@ -50,9 +50,7 @@ def serve_tokens(httpserver, *tokens: str, expires_in: int = 7200) -> list[dict]
     def handler(request):
         seen.append(json.loads(request.get_data()))
         token = tokens[min(len(seen), len(tokens)) - 1]
-        return Response(
-            json.dumps({"access_token": token, "expires_in": expires_in}), mimetype="application/json"
-        )
+        return Response(json.dumps({"access_token": token, "expires_in": expires_in}), mimetype="application/json")
 
     httpserver.expect_request("/cgi-bin/stable_token", method="POST").respond_with_handler(handler)
     return seen
@@ -77,9 +75,7 @@ def test_code_to_session_returns_openid_unionid_and_session_key(client, httpserv
 
 
 def test_code_to_session_without_unionid_gives_none(client, httpserver):
-    httpserver.expect_request("/sns/jscode2session").respond_with_json(
-        {"openid": OPENID, "session_key": SESSION_KEY}
-    )
+    httpserver.expect_request("/sns/jscode2session").respond_with_json({"openid": OPENID, "session_key": SESSION_KEY})
     assert client.code_to_session("the-code")["unionid"] is None
 
 
@@ -88,6 +84,7 @@ def test_code_to_session_without_unionid_gives_none(client, httpserver):
     [
         (40029, WeChatInvalidCode),
         (40163, WeChatInvalidCode),
+        (41008, WeChatInvalidCode),
         (45011, WeChatRateLimited),
         (-1, WeChatBusy),
         (40226, WeChatError),
@@ -117,9 +114,7 @@ def test_answer_without_openid_is_unavailable(client, httpserver):
     ],
 )
 def test_server_errors_and_non_json_bodies_are_unavailable(client, httpserver, body, status, content_type):
-    httpserver.expect_request("/sns/jscode2session").respond_with_data(
-        body, status=status, content_type=content_type
-    )
+    httpserver.expect_request("/sns/jscode2session").respond_with_data(body, status=status, content_type=content_type)
     with pytest.raises(WeChatUnavailable) as caught:
         client.code_to_session("the-code")
     assert caught.value.errcode is None
@@ -170,9 +165,7 @@ def test_concurrent_callers_fetch_the_token_once(httpserver):
     def slow_token(request):
         calls.append(1)
         time.sleep(0.2)
-        return Response(
-            json.dumps({"access_token": "T-one", "expires_in": 7200}), mimetype="application/json"
-        )
+        return Response(json.dumps({"access_token": "T-one", "expires_in": 7200}), mimetype="application/json")
 
     httpserver.expect_request("/cgi-bin/stable_token").respond_with_handler(slow_token)
     client = WeChatClient(APP_ID, SECRET, base_url=httpserver.url_for(""))
@@ -191,9 +184,7 @@ def test_msg_sec_check_sends_version_2_utf8_and_returns_the_verdict(client, http
     expected = {"content": "村口路灯坏了", "version": 2, "scene": 2, "openid": OPENID}
     httpserver.expect_request(
         "/wxa/msg_sec_check", method="POST", query_string={"access_token": "T-one"}, json=expected
-    ).respond_with_json(
-        {"errcode": 0, "errmsg": "ok", "result": {"suggest": "pass", "label": 100}, "trace_id": "tr-1"}
-    )
+    ).respond_with_json({"errcode": 0, "errmsg": "ok", "result": {"suggest": "pass", "label": 100}, "trace_id": "tr-1"})
     verdict = client.msg_sec_check(OPENID, "村口路灯坏了")
     assert verdict == {"suggest": "pass", "label": 100, "trace_id": "tr-1"}
     request = httpserver.log[-1][0]
@@ -216,9 +207,7 @@ def test_invalid_token_is_refreshed_once_and_the_call_retried(client, httpserver
 @pytest.mark.parametrize("errcode", [40001, 42001])
 def test_token_still_invalid_after_one_refresh_raises(client, httpserver, errcode):
     seen = serve_tokens(httpserver, "T-one", "T-two", "T-three")
-    httpserver.expect_request("/wxa/media_check_async").respond_with_json(
-        {"errcode": errcode, "errmsg": "expired"}
-    )
+    httpserver.expect_request("/wxa/media_check_async").respond_with_json({"errcode": errcode, "errmsg": "expired"})
     with pytest.raises(WeChatTokenInvalid) as caught:
         client.media_check_async(OPENID, "https://example.invalid/a.jpg")
     assert len(seen) == 2
