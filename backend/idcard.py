@@ -54,9 +54,7 @@ def validate_id_number(s: str) -> str | None:
         return "缺少身份证号"
     if len(s) != ID_LENGTH:
         return f"身份证号应为 18 位，当前为 {len(s)} 位"
-    if not (
-        s[:17].isascii() and s[:17].isdigit() and (s[17] == "X" or (s[17].isascii() and s[17].isdigit()))
-    ):
+    if not (s[:17].isascii() and s[:17].isdigit() and (s[17] == "X" or (s[17].isascii() and s[17].isdigit()))):
         return "身份证号前 17 位应为数字，最后一位应为数字或 X"
     if _parse_birth(s) is None:
         return "身份证号中的出生日期无效"
@@ -123,6 +121,7 @@ def normalize_phone(raw: object) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     text = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", str(raw)))
+    text = unicodedata.normalize("NFKC", text)  # removing a space may let a combining mark compose
     # Strip the country code only before a full mobile number, so normalising twice changes nothing.
     prefixed = _PREFIXED_PHONE.fullmatch(text)
     return prefixed.group(1) if prefixed else text
