@@ -76,9 +76,7 @@ def test_excel_scientific_notation_is_recognised(raw):
     assert looks_like_excel_scientific(raw)
 
 
-@pytest.mark.parametrize(
-    "raw", [VALID, "330282199208015256", 330282199208015256, 13634195809.0, True, None, "3.5"]
-)
+@pytest.mark.parametrize("raw", [VALID, "330282199208015256", 330282199208015256, 13634195809.0, True, None, "3.5"])
 def test_ordinary_values_are_not_taken_for_scientific_notation(raw):
     assert not looks_like_excel_scientific(raw)
 
