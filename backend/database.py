@@ -44,7 +44,7 @@ def write_transaction() -> Iterator[Session]:
     On SQLite this is BEGIN IMMEDIATE (SQLAlchemy's with_for_update() does nothing there); on PostgreSQL
     writers additionally lock their rows with SELECT ... FOR UPDATE in a fixed order.
     """
-    session = db.session
+    session = db.session()  # the real Session behind the scoped proxy
     if session.in_transaction():
         # A read (e.g. loading the caller) already began a deferred transaction; end it so the lock is taken
         # before anything this unit of work decides on is read.

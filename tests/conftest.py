@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import uuid
 import zipfile
 from io import BytesIO
@@ -139,10 +140,11 @@ def reset_database(app) -> None:
     if "_SQLITE_TEMPLATE" in app.config:
         db.engine.dispose()
         template, live = app.config["_SQLITE_TEMPLATE"]
-        for suffix in ("-wal", "-shm"):
-            if os.path.exists(live + suffix):
-                os.remove(live + suffix)
-        shutil.copyfile(template, live)
+        # SQLite's backup API writes the pristine pages through the WAL, safe while other handles exist.
+        with sqlite3.connect(template) as source, sqlite3.connect(live, timeout=15) as target:
+            source.backup(target)
+        source.close()
+        target.close()
     else:
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
@@ -151,7 +153,8 @@ def reset_database(app) -> None:
 
 @pytest.fixture
 def app(_app):
-    """The app with a fresh, empty database and an app context pushed."""
+    """The app with a fresh, empty database and an app context pushed; config changes are undone after."""
+    saved_config = dict(_app.config)
     with _app.app_context():
         reset_database(_app)
         limiter.reset()
@@ -160,6 +163,8 @@ def app(_app):
         captured.lines.clear()
         yield _app
         db.session.remove()
+    _app.config.clear()
+    _app.config.update(saved_config)
     leaks = find_unmasked_numbers(captured.bodies + captured.lines)
     assert not leaks, f"unmasked ID or phone numbers in responses or logs: {leaks[:5]}"
 
