@@ -1,0 +1,79 @@
+"""Credit events as plain frozen dataclasses, and their conversion from JSON-shaped dicts."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any
+
+from backend.rules.errors import RuleError
+
+EVENT_KINDS = ("rule", "repair", "dishonesty")
+EVENT_STATUSES = ("counted", "frozen", "revoked")
+_DATE_FIELDS = ("occurred_on", "counts_from", "ends_on")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreditEvent:
+    """One registered credit event; the service fills it from the database.
+
+    kind "rule": scored by `rule_code`; "repair": reverses `target_id` once it counts;
+    "dishonesty": a list entry (`list_kind`, from `occurred_on` to `ends_on`, `source`), which may also
+    name a rule (such as R12) whose effect applies while the entry is in force.
+    """
+
+    id: Any
+    occurred_on: date
+    rule_code: str | None = None
+    kind: str = "rule"
+    counts_from: date | None = None  # end of the 公示 notice window; None means occurred_on
+    quantity: float = 1
+    amount: int | None = None  # a reviewer's pick for a `range` effect
+    status: str = "counted"
+    target_id: Any = None
+    list_kind: str | None = None
+    ends_on: date | None = None
+    source: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_from(self) -> date:
+        """First day the event counts."""
+        return self.counts_from or self.occurred_on
+
+
+_FIELD_NAMES = frozenset(f.name for f in fields(CreditEvent))
+
+
+def credit_event_from_dict(data: Mapping[str, Any] | CreditEvent) -> CreditEvent:
+    """A CreditEvent from a JSON-shaped dict (ISO dates); raises RuleError naming the bad field."""
+    if isinstance(data, CreditEvent):
+        return data
+    if not isinstance(data, Mapping):
+        raise RuleError("事件应为对象")
+    unknown = sorted(set(data) - _FIELD_NAMES)
+    if unknown:
+        raise RuleError(f"事件含未知字段：{'、'.join(unknown)}")
+    values = dict(data)
+    for name in _DATE_FIELDS:
+        if isinstance(values.get(name), str):
+            try:
+                values[name] = date.fromisoformat(values[name])
+            except ValueError:
+                raise RuleError(f"事件字段 {name} 应为日期，如 2026-01-01") from None
+    for name in ("id", "occurred_on"):
+        if values.get(name) is None:
+            raise RuleError(f"事件缺少字段 {name}")
+    if not isinstance(values["occurred_on"], date):
+        raise RuleError("事件字段 occurred_on 应为日期")
+    if values.get("kind", "rule") not in EVENT_KINDS:
+        raise RuleError(f"事件类型 {values.get('kind')!r} 无效，可用：{'、'.join(EVENT_KINDS)}")
+    if values.get("status", "counted") not in EVENT_STATUSES:
+        raise RuleError(f"事件状态 {values.get('status')!r} 无效，可用：{'、'.join(EVENT_STATUSES)}")
+    kind = values.get("kind", "rule")
+    if kind == "rule" and not values.get("rule_code"):
+        raise RuleError("计分事件缺少 rule_code")
+    if kind == "repair" and values.get("target_id") is None:
+        raise RuleError("修复事件缺少 target_id")
+    if kind == "dishonesty" and not values.get("list_kind"):
+        raise RuleError("失信名单事件缺少 list_kind")
+    return CreditEvent(**values)

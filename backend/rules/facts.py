@@ -1,0 +1,133 @@
+"""The facts catalogue: what a condition may test, with Chinese labels, types and allowed operators."""
+
+from dataclasses import dataclass
+
+# Operators per fact type; ordering comparisons make no sense for text, enums or yes/no facts.
+OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
+    "string": ("eq", "ne", "in", "not_in"),
+    "enum": ("eq", "ne", "in", "not_in"),
+    "bool": ("eq", "ne"),
+    "number": ("eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between"),
+    "date": ("eq", "ne", "gt", "gte", "lt", "lte", "between"),
+}
+
+OPERATOR_LABELS: dict[str, str] = {
+    "eq": "等于",
+    "ne": "不等于",
+    "in": "属于",
+    "not_in": "不属于",
+    "gt": "大于",
+    "gte": "大于等于",
+    "lt": "小于",
+    "lte": "小于等于",
+    "between": "介于（含两端）",
+}
+
+TYPE_LABELS: dict[str, str] = {
+    "string": "文本",
+    "enum": "选项",
+    "bool": "是/否",
+    "number": "数字",
+    "date": "日期",
+}
+
+ACTIVITY_TYPES: dict[str, str] = {
+    "vote": "点一点：民主评议投票",
+    "lesson": "点一点：在线学习",
+    "checkin": "扫一扫：活动签到",
+    "speak": "说一说：建言献策",
+    "photo": "拍一拍：随手拍",
+    "manual": "村委会登记",
+}
+
+EVIDENCE_KINDS: dict[str, str] = {
+    "photo": "照片",
+    "voice": "语音",
+    "text": "文字说明",
+    "check_in": "签到记录",
+    "document": "证明材料",
+    "committee_record": "村委会记录",
+    "official_notice": "有关部门认定文书",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact a condition may test."""
+
+    code: str
+    label: str
+    type: str
+    choices: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def operators(self) -> tuple[str, ...]:
+        """Operators allowed for this fact's type."""
+        return OPERATORS_BY_TYPE[self.type]
+
+
+_HONOUR_LEVELS = (
+    ("village", "村级"),
+    ("town", "镇级"),
+    ("county", "县级"),
+    ("city", "市级"),
+    ("province", "省级"),
+    ("national", "国家级"),
+)
+
+FACTS: dict[str, Fact] = {
+    fact.code: fact
+    for fact in (
+        Fact("activity.type", "活动类型", "enum", tuple(ACTIVITY_TYPES.items())),
+        Fact("activity.subtype", "活动子类", "string"),
+        Fact("activity.approved", "已审核通过", "bool"),
+        Fact("event.kind", "活动种类（如志愿服务、平安巡逻）", "string"),
+        Fact("event.hours", "活动时长（小时）", "number"),
+        Fact("event.date", "活动日期", "date"),
+        Fact("honour.level", "荣誉级别", "enum", _HONOUR_LEVELS),
+        Fact("villager.age", "年龄", "number"),
+        Fact("villager.group", "村民小组", "string"),
+        Fact("villager.on_court_list", "列入法院失信被执行人名单", "bool"),
+        Fact("villager.on_dishonesty_list", "列入村失信清单", "bool"),
+        Fact("villager.is_household_head", "是否户主", "bool"),
+        Fact("violation.count", "同类违规次数", "number"),
+    )
+}
+
+
+def get_fact(code: str) -> Fact | None:
+    """The catalogue entry for `code`, or None when the fact is unknown."""
+    return FACTS.get(code)
+
+
+def export_catalogue() -> dict:
+    """JSON-able catalogue for the console: facts, operators, types, activity and evidence kinds."""
+    from backend.rules.registry import CAP_PERIODS, EFFECT_KINDS, EXPIRY_POLICIES, GATE_EFFECTS
+
+    return {
+        "facts": [
+            {
+                "code": fact.code,
+                "label": fact.label,
+                "type": fact.type,
+                "operators": list(fact.operators),
+                "choices": [{"value": value, "label": label} for value, label in fact.choices],
+            }
+            for fact in FACTS.values()
+        ],
+        "operators": [{"code": code, "label": label} for code, label in OPERATOR_LABELS.items()],
+        "types": [{"code": code, "label": label} for code, label in TYPE_LABELS.items()],
+        "activity_types": [{"code": code, "label": label} for code, label in ACTIVITY_TYPES.items()],
+        "evidence_kinds": [{"code": code, "label": label} for code, label in EVIDENCE_KINDS.items()],
+        "effect_types": [{"code": code, "label": kind.label} for code, kind in EFFECT_KINDS.items()],
+        "cap_periods": [{"code": code, "label": kind.label} for code, kind in CAP_PERIODS.items()],
+        "expiry_policies": [{"code": code, "label": kind.label} for code, kind in EXPIRY_POLICIES.items()],
+        "gate_effects": [{"code": code, "label": label} for code, label in GATE_EFFECTS.items()],
+        "placeholders": [{"code": code, "label": label} for code, label in _placeholders().items()],
+    }
+
+
+def _placeholders() -> dict[str, str]:
+    from backend.rules.explain import PLACEHOLDERS
+
+    return PLACEHOLDERS
