@@ -116,6 +116,11 @@ def _app(backend_name, tmp_path_factory):
             captured.bodies.append(_response_text(response))
         return response
 
+    @app.teardown_request
+    def _fresh_session(_exc):
+        # The test keeps an app context open, which Flask reuses for requests; end the session as production does.
+        db.session.remove()
+
     handler = _CaptureHandler()
     handler.setFormatter(logging.getLogger().handlers[-1].formatter)
     logging.getLogger().addHandler(handler)

@@ -42,7 +42,7 @@ def record_audit(
         AuditEntry(
             village_id=village_id if village_id is not None else getattr(entity, "village_id", None),
             town_id=actor.town_id if actor else None,
-            actor_id=actor.user_id if actor else None,
+            actor_id=actor.user_id if actor and actor.user_id else None,  # 0 is the shell (flask commands)
             actor_role=actor.role if actor else None,
             action=action,
             entity_type=entity.__tablename__,
