@@ -1,0 +1,60 @@
+"""Rule sets as versioned data (points and credit), and the points each activity was awarded under them."""
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.extensions import db
+from backend.models.base import TimestampMixin, VillageOwnedMixin
+
+RULE_SET_KINDS = ("points", "credit")
+RULE_SET_STATUSES = ("draft", "published", "superseded")
+
+
+class RuleSet(VillageOwnedMixin, TimestampMixin, db.Model):
+    """One version of a village's rule set: a draft, the published one, or one it superseded.
+
+    Published and superseded versions are never changed; a rollback publishes a copy.
+    """
+
+    __tablename__ = "rule_sets"
+    __table_args__ = (UniqueConstraint("village_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    effective_from: Mapped[date | None] = mapped_column(Date)
+    # The first day a later version took over; None while this one is the latest published.
+    superseded_on: Mapped[date | None] = mapped_column(Date)
+    document: Mapped[dict] = mapped_column(JSON)
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"))
+    drafted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PointAward(VillageOwnedMixin, TimestampMixin, db.Model):
+    """The points one activity earned (possibly 0 when capped), once per idempotency key."""
+
+    __tablename__ = "point_awards"
+    __table_args__ = (UniqueConstraint("village_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    villager_id: Mapped[int] = mapped_column(ForeignKey("villagers.id"), index=True)
+    activity_type: Mapped[str] = mapped_column(String(16))
+    source_type: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    earned_on: Mapped[date] = mapped_column(Date)
+    rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"))
+    rule_code: Mapped[str | None] = mapped_column(String(16))
+    rule_version: Mapped[int | None] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200))
+    explanation: Mapped[str | None] = mapped_column(String(200))
+    transfer_id: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
