@@ -3,7 +3,8 @@
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from backend.rules.compiled import CompiledRuleSet, Rule, compile_rule_set
 from backend.rules.conditions import evaluate_condition
@@ -50,8 +51,38 @@ class VersionTable:
 
     def at(self, day: date) -> CompiledRuleSet | None:
         """The version in force on `day`, or None before the first one."""
+        if self.starts[0] <= day and len(self.starts) == 1:
+            return self.versions[0]
         index = bisect.bisect_right(self.starts, day) - 1
         return self.versions[index] if index >= 0 else None
+
+
+class Scored(NamedTuple):
+    """One event after scoring, before it is dressed as a CreditLine (cheap for simulations)."""
+
+    event: CreditEvent
+    version: CompiledRuleSet | None
+    rule: Rule | None
+    nominal: int
+    amount: int
+    status: str
+    stops_on: date | None
+    note: str | None
+
+
+class Tally(NamedTuple):
+    """The bare outcome of scoring, shared by evaluate_credit and simulations."""
+
+    current: CompiledRuleSet
+    scored: list[Scored]
+    raw: int
+    score: int
+    clamped: str | None
+    gates: list[GateApplied]
+    level: Any
+    natural: Any
+    caps: list[CapApplied]
+    repaired_by: dict
 
 
 def evaluate_credit(
@@ -67,17 +98,57 @@ def evaluate_credit(
     come from the version in force at `as_of`. The result does not depend on the order of `events`.
     """
     table = versions if isinstance(versions, VersionTable) else VersionTable(versions)
+    facts = dict(villager_facts or {})
+    tally = tally_credit(table, [credit_event_from_dict(e) for e in events], as_of=as_of, villager_facts=facts)
+    current, level = tally.current, tally.level
+    lines = [_line(item, facts.get("villager.name")) for item in tally.scored]
+    rank = current.level_rank(level.code)
+    next_level = current.levels[rank - 1] if rank > 0 else None
+    repairs = [
+        RepairApplied(tally.repaired_by[item.event.id].id, item.event.id, item.event.rule_code, item.nominal)
+        for item in tally.scored
+        if item.status == REPAIRED
+    ]
+    return CreditResult(
+        as_of=as_of,
+        version=current.version,
+        base=current.base_score,
+        raw_score=tally.raw,
+        score=tally.score,
+        clamped=tally.clamped,
+        level=level.code,
+        level_label=level.label,
+        level_before_gates=tally.natural.code,
+        next_level=next_level.code if next_level else None,
+        points_to_next_level=max(0, next_level.min - tally.score) if next_level else None,
+        blocks_redemption=any(gate.effect == "block_redemption" for gate in tally.gates),
+        dimensions=_dimension_scores(current, lines),
+        lines=tuple(lines),
+        caps_applied=tuple(tally.caps),
+        repairs=tuple(repairs),
+        gates=tuple(tally.gates),
+        reasons=tuple(build_reasons(current, lines, tally.gates, as_of=as_of, next_level=next_level)),
+    )
+
+
+def tally_credit(
+    table: VersionTable, events: Sequence[CreditEvent], *, as_of: date, villager_facts: Mapping[str, Any]
+) -> Tally:
+    """Score and level without sentences or reasons; `events` must already be CreditEvent objects."""
     current = table.at(as_of)
     if current is None:
         raise RuleError(f"{as_of.isoformat()} 时尚无生效的信用规则集")
-    facts = dict(villager_facts or {})
-    ordered = sorted((credit_event_from_dict(e) for e in events), key=_event_key)
-    lines, caps, repairs = _score_lines(table, ordered, as_of, facts)
-    total = sum(line.amount for line in lines if line.status in SCORING_STATUSES)
-    raw = current.base_score + total
+    ordered = sorted(events, key=_event_key)
+    scored, caps, repaired_by = _score_events(table, ordered, as_of, villager_facts)
+    raw = current.base_score + sum(item.amount for item in scored)
     score, clamped = _clamp(current, raw)
-    gates = _apply_gates(current, table, ordered, lines, facts, score)
-    return _assemble(current, table, as_of, raw, score, clamped, lines, caps, repairs, gates, facts)
+    natural = current.level_for(score)
+    gates = _apply_gates(current, scored, villager_facts, current.level_rank(natural.code))
+    level = natural
+    for gate in gates:
+        if gate.level is not None and current.level_rank(gate.level) > current.level_rank(level.code):
+            level = current.levels[current.level_rank(gate.level)]
+    return Tally(current, scored, raw, score, clamped, gates, level, natural, caps, repaired_by)
 
 
 def _event_key(event: CreditEvent) -> tuple:
@@ -93,92 +164,47 @@ def _clamp(current: CompiledRuleSet, raw: int) -> tuple[int, str | None]:
     return raw, None
 
 
-def _score_lines(
+def _score_events(
     table: VersionTable, ordered: Sequence[CreditEvent], as_of: date, villager_facts: Mapping
-) -> tuple[list[CreditLine], list[CapApplied], list[RepairApplied]]:
+) -> tuple[list[Scored], list[CapApplied], dict]:
     repaired_by: dict[Any, CreditEvent] = {}
     for event in ordered:
         if event.kind == "repair" and _in_force(event, as_of) and event.target_id not in repaired_by:
             repaired_by[event.target_id] = event
+    # Caps are spent in event-date order by events that count now (expired ones included: the
+    # history of what was earned does not change when an old line stops counting).
     used: dict[tuple[str, str], int] = {}
     cuts: dict[tuple[str, str, str], list] = {}
-    lines: list[CreditLine] = []
-    repairs: list[RepairApplied] = []
-    name = villager_facts.get("villager.name")
+    scored: list[Scored] = []
+    sole = table.versions[0] if len(table.versions) == 1 and table.starts[0] == date.min else None
+    append = scored.append
     for event in ordered:
-        version = table.at(event.occurred_on)
+        version = sole or table.at(event.occurred_on)
         if event.kind == "repair":
-            lines.append(_repair_line(event, version, as_of))
+            status = _basic_status(event, as_of) or COUNTED
+            append(Scored(event, version, None, 0, 0, status, None, None))
             continue
         rule = version.rules_by_code.get(event.rule_code) if version and event.rule_code else None
-        facts = {**villager_facts, **event.facts} if event.facts else villager_facts
-        nominal, note = _nominal(event, version, rule, facts)
-        stops_on = _stops_on(event, rule)
-        status = _status(event, as_of, repaired_by, note, rule)
+        nominal, note = _nominal(event, version, rule, villager_facts)
+        stops_on = _stops_on(event.occurred_on, rule.validity_months if rule else None, event.ends_on)
+        status = _status(event, as_of, repaired_by, note)
         amount = 0
-        if status == COUNTED and rule is not None and rule.cap and rule.cap["period"] != "per_event":
-            amount = _take_from_cap(rule, event, nominal, used, cuts)
-        elif status == COUNTED:
-            amount = _per_event_cap(rule, nominal)
-            if rule is not None and amount != nominal:
-                cuts.setdefault((rule.code, "per_event", "event"), [rule.cap["amount"], 0, []])
-                entry = cuts[(rule.code, "per_event", "event")]
-                entry[1] += abs(nominal - amount)
-                entry[2].append(event.id)
         if status == COUNTED:
+            amount = _apply_cap(rule, event, nominal, used, cuts) if rule is not None and rule.cap else nominal
             if amount != nominal:
                 status = CAPPED
             if stops_on is not None and as_of >= stops_on:
                 status, amount = EXPIRED, 0
-        if status == REPAIRED:
-            repairs.append(RepairApplied(repaired_by[event.id].id, event.id, event.rule_code, nominal))
-        shown = abs(amount) if status in SCORING_STATUSES else abs(nominal)
-        sentence = _sentence(rule, event, name, shown, stops_on)
-        lines.append(
-            CreditLine(
-                event_id=event.id,
-                kind=event.kind,
-                rule_code=event.rule_code,
-                version=version.version if version else None,
-                dimension=rule.dimension if rule else None,
-                occurred_on=event.occurred_on,
-                counts_from=event.effective_from,
-                stops_on=stops_on,
-                nominal_amount=nominal,
-                amount=amount if status in SCORING_STATUSES else 0,
-                status=status,
-                sentence=sentence,
-                note=note,
-            )
-        )
+        append(Scored(event, version, rule, nominal, amount, status, stops_on, note))
     caps = [
         CapApplied(code, period, key, entry[0], entry[1], tuple(entry[2]))
         for (code, period, key), entry in cuts.items()
-        if entry[1]
     ]
-    return lines, caps, repairs
+    return scored, caps, repaired_by
 
 
 def _in_force(event: CreditEvent, as_of: date) -> bool:
     return event.status == "counted" and event.effective_from <= as_of
-
-
-def _repair_line(event: CreditEvent, version: CompiledRuleSet | None, as_of: date) -> CreditLine:
-    status = _basic_status(event, as_of) or COUNTED
-    return CreditLine(
-        event_id=event.id,
-        kind="repair",
-        rule_code=event.rule_code,
-        version=version.version if version else None,
-        dimension=None,
-        occurred_on=event.occurred_on,
-        counts_from=event.effective_from,
-        stops_on=None,
-        nominal_amount=0,
-        amount=0,
-        status=status,
-        sentence=f"信用修复：撤销事件 {event.target_id} 的影响",
-    )
 
 
 def _basic_status(event: CreditEvent, as_of: date) -> str | None:
@@ -191,9 +217,12 @@ def _basic_status(event: CreditEvent, as_of: date) -> str | None:
     return None
 
 
-def _status(event: CreditEvent, as_of: date, repaired_by: Mapping, note: str | None, rule: Rule | None) -> str:
+def _status(event: CreditEvent, as_of: date, repaired_by: Mapping, note: str | None) -> str:
+    # A list entry stays a list entry (it may drive gates) even when it names no scoring rule.
     if note is not None and event.kind != "dishonesty":
         return IGNORED
+    if event.status == "counted" and event.id not in repaired_by:
+        return COUNTED if (event.counts_from or event.occurred_on) <= as_of else PENDING
     if event.status == "revoked":
         return REVOKED
     if event.id in repaired_by:
@@ -202,7 +231,7 @@ def _status(event: CreditEvent, as_of: date, repaired_by: Mapping, note: str | N
 
 
 def _nominal(
-    event: CreditEvent, version: CompiledRuleSet | None, rule: Rule | None, facts: Mapping
+    event: CreditEvent, version: CompiledRuleSet | None, rule: Rule | None, villager_facts: Mapping
 ) -> tuple[int, str | None]:
     if version is None:
         return 0, "事件早于首个规则集生效日期，不计分"
@@ -210,7 +239,10 @@ def _nominal(
         return 0, None if event.kind == "dishonesty" else "事件未指定规则"
     if rule is None or not rule.moves_credit:
         return 0, f"第 {version.version} 版规则集中没有计入信用分的规则 {event.rule_code}"
-    if not evaluate_condition(rule.condition, facts):
+    facts = villager_facts
+    if event.facts:
+        facts = {**villager_facts, **event.facts} if villager_facts else event.facts
+    if rule.condition is not None and not evaluate_condition(rule.condition, facts):
         return 0, f"不满足规则 {rule.code} 的条件"
     try:
         return compute_effect(rule.effect, facts, event.quantity, event.amount), None
@@ -218,22 +250,26 @@ def _nominal(
         return 0, error.message
 
 
-def _stops_on(event: CreditEvent, rule: Rule | None) -> date | None:
+@lru_cache(maxsize=65536)
+def _stops_on(occurred_on: date, validity_months: int | None, ends_on: date | None) -> date | None:
     candidates = []
-    if rule is not None and rule.validity_months:
-        candidates.append(add_months(event.occurred_on, rule.validity_months))
-    if event.ends_on is not None:
-        candidates.append(event.ends_on + _ONE_DAY)
+    if validity_months:
+        candidates.append(add_months(occurred_on, validity_months))
+    if ends_on is not None:
+        candidates.append(ends_on + _ONE_DAY)
     return min(candidates) if candidates else None
 
 
-def _take_from_cap(rule: Rule, event: CreditEvent, nominal: int, used: dict, cuts: dict) -> int:
+def _apply_cap(rule: Rule, event: CreditEvent, nominal: int, used: dict, cuts: dict) -> int:
     period, limit = rule.cap["period"], rule.cap["amount"]
     key = cap_period_key(period, event.occurred_on)
-    slot = (rule.code, key)
-    room = max(0, limit - used.get(slot, 0))
-    magnitude = min(abs(nominal), room)
-    used[slot] = used.get(slot, 0) + magnitude
+    if period == "per_event":
+        magnitude = min(abs(nominal), limit)
+    else:
+        slot = (rule.code, key)
+        spent = used.get(slot, 0)
+        magnitude = min(abs(nominal), max(0, limit - spent))
+        used[slot] = spent + magnitude
     if magnitude != abs(nominal):
         entry = cuts.setdefault((rule.code, period, key), [limit, 0, []])
         entry[1] += abs(nominal) - magnitude
@@ -241,14 +277,30 @@ def _take_from_cap(rule: Rule, event: CreditEvent, nominal: int, used: dict, cut
     return magnitude if nominal > 0 else -magnitude
 
 
-def _per_event_cap(rule: Rule | None, nominal: int) -> int:
-    if rule is None or not rule.cap:
-        return nominal
-    limit = rule.cap["amount"]
-    return max(-limit, min(limit, nominal))
+def _line(item: Scored, name: Any) -> CreditLine:
+    event, rule = item.event, item.rule
+    counts = item.status in SCORING_STATUSES
+    return CreditLine(
+        event_id=event.id,
+        kind=event.kind,
+        rule_code=event.rule_code,
+        version=item.version.version if item.version else None,
+        dimension=rule.dimension if rule else None,
+        occurred_on=event.occurred_on,
+        counts_from=event.effective_from,
+        stops_on=item.stops_on,
+        nominal_amount=item.nominal,
+        amount=item.amount if counts else 0,
+        status=item.status,
+        sentence=_sentence(item, name, abs(item.amount) if counts else abs(item.nominal)),
+        note=item.note,
+    )
 
 
-def _sentence(rule: Rule | None, event: CreditEvent, name: Any, amount: int, stops_on: date | None) -> str:
+def _sentence(item: Scored, name: Any, amount: int) -> str:
+    event, rule = item.event, item.rule
+    if event.kind == "repair":
+        return f"信用修复：撤销事件 {event.target_id} 的影响"
     if rule is None:
         return f"失信名单登记（{event.source or event.list_kind}）" if event.kind == "dishonesty" else ""
     values = {
@@ -259,91 +311,36 @@ def _sentence(rule: Rule | None, event: CreditEvent, name: Any, amount: int, sto
         "title": rule.title,
         "units": event.facts.get(rule.effect.get("unit_fact", ""), event.quantity),
         "level": rule.effect.get("level"),
-        "expires_on": stops_on - _ONE_DAY if stops_on else None,
+        "expires_on": item.stops_on - _ONE_DAY if item.stops_on else None,
     }
     return render_sentence(rule.sentence, values)
 
 
 def _apply_gates(
-    current: CompiledRuleSet,
-    table: VersionTable,
-    ordered: Sequence[CreditEvent],
-    lines: Sequence[CreditLine],
-    facts: Mapping,
-    score: int,
+    current: CompiledRuleSet, scored: Sequence[Scored], facts: Mapping, natural_rank: int
 ) -> list[GateApplied]:
-    natural = current.level_for(score)
-    natural_rank = current.level_rank(natural.code) if natural else 0
-    active = {line.event_id for line in lines if line.status in SCORING_STATUSES and line.kind != "repair"}
+    active = [item for item in scored if item.status in SCORING_STATUSES and item.event.kind != "repair"]
     gates: list[GateApplied] = []
-    for event in ordered:
-        if event.id not in active or event.rule_code is None:
-            continue
-        rule = table.at(event.occurred_on).rules_by_code.get(event.rule_code)
+    for item in active:
+        rule = item.rule
         if rule is not None and rule.effect["type"] == "level_cap":
             level = rule.effect["level"]
             binding = current.level_rank(level) > natural_rank
-            gates.append(GateApplied(rule.code, rule.title, "cap_level", level, event.id, binding))
+            gates.append(GateApplied(rule.code, rule.title, "cap_level", level, item.event.id, binding))
     for gate in current.gates:
-        for source in _gate_sources(gate["when"], ordered, active, facts):
-            effect = gate["effect"]
-            level = effect.get("level") if effect["type"] == "cap_level" else None
-            binding = level is not None and current.level_rank(level) > natural_rank
-            gates.append(GateApplied(gate["code"], gate["label"], effect["type"], level, source, binding))
+        when, effect = gate["when"], gate["effect"]
+        if "condition" in when:
+            sources = ["villager"] if evaluate_condition(when["condition"], facts) else []
+        else:
+            sources = [
+                item.event.id
+                for item in active
+                if item.event.kind == "dishonesty" and item.event.list_kind == when["list"]
+            ]
+        level = effect.get("level") if effect["type"] == "cap_level" else None
+        binding = level is not None and current.level_rank(level) > natural_rank
+        gates.extend(GateApplied(gate["code"], gate["label"], effect["type"], level, s, binding) for s in sources)
     return gates
-
-
-def _gate_sources(when: Mapping, ordered: Sequence[CreditEvent], active: set, facts: Mapping) -> list:
-    if "condition" in when:
-        return ["villager"] if evaluate_condition(when["condition"], facts) else []
-    return [
-        event.id
-        for event in ordered
-        if event.kind == "dishonesty" and event.list_kind == when["list"] and event.id in active
-    ]
-
-
-def _assemble(
-    current: CompiledRuleSet,
-    table: VersionTable,
-    as_of: date,
-    raw: int,
-    score: int,
-    clamped: str | None,
-    lines: list[CreditLine],
-    caps: list[CapApplied],
-    repairs: list[RepairApplied],
-    gates: list[GateApplied],
-    facts: Mapping,
-) -> CreditResult:
-    natural = current.level_for(score)
-    level = natural
-    for gate in gates:
-        if gate.level is not None and current.level_rank(gate.level) > current.level_rank(level.code):
-            level = current.levels[current.level_rank(gate.level)]
-    rank = current.level_rank(level.code)
-    next_level = current.levels[rank - 1] if rank > 0 else None
-    reasons = build_reasons(current, lines, gates, as_of=as_of, next_level=next_level)
-    return CreditResult(
-        as_of=as_of,
-        version=current.version,
-        base=current.base_score,
-        raw_score=raw,
-        score=score,
-        clamped=clamped,
-        level=level.code,
-        level_label=level.label,
-        level_before_gates=natural.code,
-        next_level=next_level.code if next_level else None,
-        points_to_next_level=max(0, next_level.min - score) if next_level else None,
-        blocks_redemption=any(gate.effect == "block_redemption" for gate in gates),
-        dimensions=_dimension_scores(current, lines),
-        lines=tuple(lines),
-        caps_applied=tuple(caps),
-        repairs=tuple(repairs),
-        gates=tuple(gates),
-        reasons=tuple(reasons),
-    )
 
 
 def _dimension_scores(current: CompiledRuleSet, lines: Sequence[CreditLine]) -> tuple[DimensionScore, ...]:

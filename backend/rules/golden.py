@@ -8,8 +8,8 @@ from typing import Any
 from backend.rules.compiled import CompiledRuleSet, compile_rule_set
 from backend.rules.credit import VersionTable, evaluate_credit
 from backend.rules.errors import RuleError
-from backend.rules.points import score_activity
 from backend.rules.periods import cap_period_key
+from backend.rules.points import score_activity
 
 _ACTIVITY_FIELDS = frozenset({"on", "facts", "amount", "rule_code"})
 

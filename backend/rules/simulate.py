@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from backend.rules.compiled import CompiledRuleSet, compile_rule_set
-from backend.rules.credit import VersionTable, evaluate_credit
+from backend.rules.credit import VersionTable, tally_credit
 from backend.rules.errors import RuleError
 from backend.rules.events import CreditEvent, credit_event_from_dict
 from backend.rules.golden import run_golden_tests
@@ -60,17 +60,18 @@ def simulate_rule_set(
     matrix: dict[str, dict[str, int]] = {}
     fires: dict[str, dict[str, int]] = {}
     for person_id, (facts, events) in population.items():
-        converted = [credit_event_from_dict(event) for event in events]
-        old = evaluate_credit(old_table, converted, as_of=as_of, villager_facts=facts)
-        new = evaluate_credit(new_table, converted, as_of=as_of, villager_facts=facts)
-        people.append(PersonChange(person_id, old.score, old.level, new.score, new.level, new.score - old.score))
-        row = matrix.setdefault(str(old.level), {})
-        row[str(new.level)] = row.get(str(new.level), 0) + 1
-        for line in new.lines:
-            if line.status in SCORING_STATUSES and line.rule_code:
-                entry = fires.setdefault(line.rule_code, {"count": 0, "total": 0})
+        converted = [event if type(event) is CreditEvent else credit_event_from_dict(event) for event in events]
+        old = tally_credit(old_table, converted, as_of=as_of, villager_facts=facts)
+        new = tally_credit(new_table, converted, as_of=as_of, villager_facts=facts)
+        old_level, new_level = old.level.code, new.level.code
+        people.append(PersonChange(person_id, old.score, old_level, new.score, new_level, new.score - old.score))
+        row = matrix.setdefault(old_level, {})
+        row[new_level] = row.get(new_level, 0) + 1
+        for item in new.scored:
+            if item.status in SCORING_STATUSES and item.rule is not None:
+                entry = fires.setdefault(item.rule.code, {"count": 0, "total": 0})
                 entry["count"] += 1
-                entry["total"] += line.amount
+                entry["total"] += item.amount
     silent = tuple(rule.code for rule in new_set.rules if rule.code not in fires)
     return SimulationResult(
         as_of=as_of,
