@@ -121,7 +121,7 @@ def _check_rules(data: Mapping, kind: str | None, levels: set, dimensions: set, 
 def _rule_problems(rule: Mapping, kind: str | None, levels: set, dimensions: set) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     target, effect = rule.get("target"), rule.get("effect")
-    direction = effect_direction(effect) if effect else None
+    direction = _direction_or_none(effect)
     if kind == "points" and target == "credit":
         problems.append(("target", "积分规则集中的规则应计入积分（points 或 both）"))
     if kind == "credit" and target == "points":
@@ -152,6 +152,14 @@ def _rule_problems(rule: Mapping, kind: str | None, levels: set, dimensions: set
         if item not in EVIDENCE_KINDS:
             problems.append(("evidence", f"未知证据类型 {item!r}，可用：{'、'.join(EVIDENCE_KINDS)}"))
     return problems
+
+
+def _direction_or_none(effect: Any) -> int | None:
+    # A partly invalid effect (reported elsewhere) has no direction to reason about.
+    try:
+        return effect_direction(effect) if effect else None
+    except (KeyError, TypeError):
+        return None
 
 
 def _check_gates(gates: list, levels: set, rule_codes: set, errors: Errors) -> None:
