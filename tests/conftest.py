@@ -14,6 +14,7 @@ import zipfile
 from io import BytesIO
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -58,6 +59,18 @@ def _response_text(response) -> str:
     if response.mimetype and response.mimetype.startswith("image/"):
         return ""
     return data.decode("utf-8", "replace")
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in an app context of its own, hence its own database session, as in production.
+
+    Without this Flask reuses the test's open app context, and a rollback inside a request would expire the
+    objects the test made.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 def _create_postgres_database() -> tuple[str, str]:
@@ -116,11 +129,7 @@ def _app(backend_name, tmp_path_factory):
             captured.bodies.append(_response_text(response))
         return response
 
-    @app.teardown_request
-    def _fresh_session(_exc):
-        # The test keeps an app context open, which Flask reuses for requests; end the session as production does.
-        db.session.remove()
-
+    app.test_client_class = IsolatedClient
     handler = _CaptureHandler()
     handler.setFormatter(logging.getLogger().handlers[-1].formatter)
     logging.getLogger().addHandler(handler)
