@@ -41,6 +41,15 @@ def load_config() -> dict:
         "BLIND_INDEX_KEY": os.environ.get("BLIND_INDEX_KEY", ""),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        # Uploads and review (speak and photo): voice size, photo pixels, near-duplicate distance (phash bits),
+        # the award size above which a second committee member must approve, the public base of media links
+        # (WeChat's checker fetches photos from it) and the token WeChat signs its callbacks with.
+        "MAX_VOICE_MB": _int("MAX_VOICE_MB", 5),
+        "MAX_PHOTO_PIXELS": _int("MAX_PHOTO_PIXELS", 40_000_000),
+        "PHOTO_DUPLICATE_DISTANCE": _int("PHOTO_DUPLICATE_DISTANCE", 8),
+        "REVIEW_SECOND_APPROVAL_ABOVE": _int("REVIEW_SECOND_APPROVAL_ABOVE", 20),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        "WECHAT_CALLBACK_TOKEN": os.environ.get("WECHAT_CALLBACK_TOKEN", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_FAILURE_LIMIT": os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
