@@ -5,6 +5,7 @@ from backend.models.audit import AuditEntry
 from backend.models.auth import RefreshToken, RevokedToken, TokenFamily
 from backend.models.people import BindingCode, Household, Town, User, Village, Villager
 from backend.models.rulesets import PointAward, RuleSet
+from backend.models.submissions import MediaCheck, Submission, Upload
 
 __all__ = [
     "AuditEntry",
@@ -14,6 +15,7 @@ __all__ = [
     "Household",
     "Lesson",
     "LessonAttempt",
+    "MediaCheck",
     "PointAward",
     "Poll",
     "PollOption",
@@ -21,8 +23,10 @@ __all__ = [
     "RefreshToken",
     "RevokedToken",
     "RuleSet",
+    "Submission",
     "TokenFamily",
     "Town",
+    "Upload",
     "User",
     "Village",
     "Villager",

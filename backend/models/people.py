@@ -85,7 +85,7 @@ class User(TimestampMixin, db.Model):
     unionid: Mapped[str | None] = mapped_column(String(64))
     town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
-    shop_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)
     villager_id: Mapped[int | None] = mapped_column(ForeignKey("villagers.id"), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     binding_failures: Mapped[int] = mapped_column(Integer, default=0)
