@@ -1,0 +1,150 @@
+"""Rule sets (规则集): versions, drafts, validation, publishing, and the facts catalogue for the console."""
+
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from backend import clock
+from backend.access import get_scoped_or_404
+from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.auth_hooks import signed_in
+from backend.models import RuleSet
+from backend.rules import export_catalogue
+from backend.services import awards, rulesets
+
+blp = Blueprint("rulesets", __name__, url_prefix="/api/v1", description="积分与信用规则集")
+
+EDITORS = ("committee", "town_admin", "admin")
+KIND = validate.OneOf(["points", "credit"])
+
+
+class RuleSetListArgs(PageArgs):
+    village_id = fields.Integer(required=True)
+    kind = fields.String(load_default=None, validate=KIND)
+
+
+class RuleSetCreateIn(InSchema):
+    village_id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=KIND)
+    # One of: a document, a version to copy (rollback), or neither (a copy of the published version).
+    document = fields.Dict(load_default=None)
+    copy_of = fields.Integer(load_default=None)
+
+
+class RuleSetPatchIn(InSchema):
+    document = fields.Dict(required=True)
+
+
+class PublishIn(InSchema):
+    effective_from = fields.Date(required=True)
+
+
+class RuleSetOut(OutSchema):
+    id = fields.Integer()
+    village_id = fields.Integer()
+    kind = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    effective_from = fields.Date(allow_none=True)
+    superseded_on = fields.Date(allow_none=True)
+    copied_from_id = fields.Integer(allow_none=True)
+    drafted_by_id = fields.Integer(allow_none=True)
+    published_by_id = fields.Integer(allow_none=True)
+    published_at = fields.DateTime(allow_none=True)
+    document = fields.Dict()
+
+
+class GoldenResultOut(OutSchema):
+    name = fields.String()
+    passed = fields.Boolean()
+    expected = fields.Dict()
+    actual = fields.Dict()
+
+
+class CheckOut(OutSchema):
+    valid = fields.Boolean()
+    errors = fields.Dict()
+    golden_tests = fields.List(fields.Nested(GoldenResultOut))
+
+
+class ActivityTypeOut(OutSchema):
+    code = fields.String()
+    activity_type = fields.String(allow_none=True)
+    activity_label = fields.String()
+    title = fields.String()
+    amount_text = fields.String()
+    cap_text = fields.String()
+    evidence = fields.List(fields.String())
+
+
+class ActivityTypesOut(OutSchema):
+    version = fields.Integer(allow_none=True)
+    effective_from = fields.Date(allow_none=True)
+    items = fields.List(fields.Nested(ActivityTypeOut))
+
+
+@blp.get("/rule-sets")
+@blp.arguments(RuleSetListArgs, location="query")
+@blp.response(200, page_schema(RuleSetOut, "RuleSetPage"))
+@signed_in(*EDITORS)
+def list_rule_sets(args, caller):
+    return rulesets.list_rule_sets(caller=caller, **args)
+
+
+@blp.post("/rule-sets")
+@blp.arguments(RuleSetCreateIn)
+@blp.response(201, RuleSetOut)
+@signed_in(*EDITORS)
+def create_rule_set(args, caller):
+    """A draft: from `document`, a copy of version `copy_of` (rollback), or of the published version."""
+    copy_of_id = args.pop("copy_of")
+    copy_of = get_scoped_or_404(RuleSet, copy_of_id, caller) if copy_of_id else None
+    return rulesets.create_rule_set_draft(caller=caller, copy_of=copy_of, **args)
+
+
+@blp.get("/rule-sets/<int:rule_set_id>")
+@blp.response(200, RuleSetOut)
+@signed_in(*EDITORS)
+def get_rule_set(rule_set_id, caller):
+    return get_scoped_or_404(RuleSet, rule_set_id, caller)
+
+
+@blp.patch("/rule-sets/<int:rule_set_id>")
+@blp.arguments(RuleSetPatchIn)
+@blp.response(200, RuleSetOut)
+@signed_in(*EDITORS)
+def update_rule_set(args, rule_set_id, caller):
+    rule_set = get_scoped_or_404(RuleSet, rule_set_id, caller)
+    return rulesets.update_rule_set_draft(caller=caller, rule_set=rule_set, document=args["document"])
+
+
+@blp.post("/rule-sets/<int:rule_set_id>/validate")
+@blp.response(200, CheckOut)
+@signed_in(*EDITORS)
+def validate_rule_set(rule_set_id, caller):
+    """Errors naming rule and field, and the golden-test results; publishing needs `valid: true`."""
+    return rulesets.check_rule_set(rule_set=get_scoped_or_404(RuleSet, rule_set_id, caller))
+
+
+@blp.post("/rule-sets/<int:rule_set_id>/publish")
+@blp.arguments(PublishIn)
+@blp.response(200, RuleSetOut)
+@signed_in(*EDITORS)
+def publish_rule_set(args, rule_set_id, caller):
+    rule_set = get_scoped_or_404(RuleSet, rule_set_id, caller)
+    return rulesets.publish_rule_set(caller=caller, rule_set=rule_set, effective_from=args["effective_from"])
+
+
+@blp.get("/rules/catalogue")
+@blp.response(200)
+@signed_in(*EDITORS)
+def rules_catalogue(caller):
+    """Facts, operators, effect/cap/expiry kinds and placeholders, for the console's rule editor."""
+    return export_catalogue()
+
+
+@blp.get("/activity-types")
+@blp.response(200, ActivityTypesOut)
+@signed_in("villager")
+def activity_types(caller):
+    """What earns points in the caller's village today, and how many (from the rule set in force)."""
+    return awards.describe_activity_types(caller=caller, on=clock.today())
