@@ -2,6 +2,6 @@
 
 
 def blueprints() -> list:
-    from backend.api import auth, me, villagers, villages
+    from backend.api import auth, me, submissions, villagers, villages
 
-    return [auth.blp, me.blp, villages.blp, villagers.blp]
+    return [auth.blp, me.blp, villages.blp, villagers.blp, submissions.blp]
