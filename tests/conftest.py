@@ -131,7 +131,8 @@ def _app(backend_name, tmp_path_factory):
 
     app.test_client_class = IsolatedClient
     handler = _CaptureHandler()
-    handler.setFormatter(logging.getLogger().handlers[-1].formatter)
+    ours = next(h for h in logging.getLogger().handlers if getattr(h, "_village_json", False))
+    handler.setFormatter(ours.formatter)
     logging.getLogger().addHandler(handler)
     with app.app_context():
         db.create_all()
