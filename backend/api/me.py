@@ -28,12 +28,23 @@ class MeUserOut(OutSchema):
     display_name = fields.String(allow_none=True)
 
 
+class ExpiringPointsOut(OutSchema):
+    amount = fields.Integer()
+    expires_on = fields.Date(metadata={"description": "Last day these points can be spent"})
+
+
+class MePointsOut(OutSchema):
+    balance = fields.Integer()
+    expiring_soon = fields.List(fields.Nested(ExpiringPointsOut), metadata={"description": "Within 30 days"})
+
+
 class MeOut(OutSchema):
     user = fields.Nested(MeUserOut)
     bound = fields.Boolean()
     villager = fields.Nested(MeVillagerOut, allow_none=True)
     village = fields.Nested(VillageOut, allow_none=True)
     household_code = fields.String(allow_none=True)
+    points = fields.Nested(MePointsOut, allow_none=True)
 
 
 @blp.get("")

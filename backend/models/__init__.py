@@ -3,18 +3,25 @@
 from backend.models.activities import Event, EventCheckIn, Lesson, LessonAttempt, Poll, PollOption, PollVote
 from backend.models.audit import AuditEntry
 from backend.models.auth import RefreshToken, RevokedToken, TokenFamily
+from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.people import BindingCode, Household, Town, User, Village, Villager
 from backend.models.rulesets import PointAward, RuleSet
 from backend.models.submissions import MediaCheck, Submission, Upload
 
 __all__ = [
+    "Account",
     "AuditEntry",
     "BindingCode",
+    "Checkpoint",
+    "CheckpointHead",
+    "Entry",
     "Event",
     "EventCheckIn",
     "Household",
     "Lesson",
     "LessonAttempt",
+    "Lot",
+    "LotMovement",
     "MediaCheck",
     "PointAward",
     "Poll",
@@ -26,6 +33,7 @@ __all__ = [
     "Submission",
     "TokenFamily",
     "Town",
+    "Transfer",
     "Upload",
     "User",
     "Village",

@@ -3,14 +3,16 @@
 from backend.access import Caller
 from backend.extensions import db
 from backend.models import User
+from backend.services.ledger import points_summary
 
 
 def get_profile(*, caller: Caller) -> dict:
-    """The caller's account and, once bound, their roster entry."""
+    """The caller's account and, once bound, their roster entry and points."""
     user = db.session.get(User, caller.user_id)
     villager = user.villager
     profile = {"user": user, "bound": villager is not None, "villager": villager}
     if villager is not None:
         profile["village"] = villager.village
         profile["household_code"] = villager.household.code if villager.household else None
+        profile["points"] = points_summary(villager_id=villager.id)
     return profile

@@ -1,0 +1,119 @@
+"""Points: a villager's own history, committee adjustments, and who is about to lose points."""
+
+from flask import request
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from backend.access import get_scoped_or_404
+from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.auth_hooks import signed_in
+from backend.errors import BadRequest, InvalidInput
+from backend.models import Village, Villager
+from backend.services import ledger
+
+blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="积分账本")
+
+STAFF = ("committee", "town_admin", "admin")
+IDEMPOTENCY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 100},
+    "description": "One key per intended adjustment (e.g. a UUID); a retry with the same key replays it.",
+}
+
+
+class MissingIdempotencyKey(BadRequest):
+    status, message = "idempotency_key_missing", "缺少 Idempotency-Key 请求头。"
+
+
+class LedgerEntryOut(OutSchema):
+    id = fields.Integer()
+    time = fields.DateTime(attribute="created_at")
+    amount = fields.Integer(metadata={"description": "Signed: + earned, - spent or expired"})
+    balance_after = fields.Integer(metadata={"description": "Running balance after this entry"})
+    reason = fields.String(metadata={"description": "Chinese reason"})
+    kind = fields.String(
+        attribute="transfer.kind", metadata={"enum": ["earn", "spend", "adjust", "expire", "reversal"]}
+    )
+    rule_code = fields.String(allow_none=True)
+    rule_version = fields.Integer(allow_none=True)
+    source_type = fields.String(metadata={"description": "The activity or cause, e.g. submission, redemption"})
+    source_id = fields.Integer(allow_none=True)
+    expires_on = fields.Date(allow_none=True, metadata={"description": "Last day earned points can be spent"})
+
+
+class AdjustmentIn(InSchema):
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=-100000, max=100000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    expires_on = fields.Date(load_default=None, metadata={"description": "Last day added points can be spent"})
+
+
+class AdjustmentOut(OutSchema):
+    transfer_id = fields.Integer(attribute="id")
+    kind = fields.String()
+    villager_id = fields.Method("_villager_id")
+    amount = fields.Method("_signed_amount", metadata={"description": "+ added, - deducted"})
+    balance_after = fields.Method("_balance_after")
+    reason = fields.String()
+    expires_on = fields.Date(allow_none=True)
+    created_at = fields.DateTime()
+
+    @staticmethod
+    def _leg(transfer):
+        return next(entry for entry in transfer.entries if entry.account.kind == "villager")
+
+    def _villager_id(self, transfer):
+        return self._leg(transfer).account.villager_id
+
+    def _signed_amount(self, transfer):
+        return self._leg(transfer).amount
+
+    def _balance_after(self, transfer):
+        return self._leg(transfer).balance_after
+
+
+class ExpiringArgs(InSchema):
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=366))
+
+
+class ExpiringOut(OutSchema):
+    villager_id = fields.Integer()
+    name = fields.String()
+    amount = fields.Integer(metadata={"description": "Points that expire within the window unless spent"})
+    first_expires_on = fields.Date()
+
+
+@blp.get("/me/ledger")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(LedgerEntryOut, "LedgerPage"))
+@signed_in("villager")
+def my_ledger(args, caller):
+    """My points history, newest first, with the running balance after each entry."""
+    return ledger.list_my_ledger(caller=caller, **args)
+
+
+@blp.post("/villagers/<int:villager_id>/point-adjustments")
+@blp.arguments(AdjustmentIn)
+@blp.response(201, AdjustmentOut)
+@blp.doc(parameters=[IDEMPOTENCY_HEADER])
+@signed_in(*STAFF)
+def adjust(args, villager_id, caller):
+    """Add or deduct points by hand, with a reason (audited). The same Idempotency-Key replays the first."""
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if not key:
+        raise MissingIdempotencyKey()
+    if len(key) > 100:
+        raise InvalidInput(errors={"Idempotency-Key": ["Idempotency-Key 太长（最多 100 个字符）。"]})
+    villager = get_scoped_or_404(Villager, villager_id, caller)
+    return ledger.adjust_points(caller=caller, villager=villager, idempotency_key=key, **args)
+
+
+@blp.get("/villages/<int:village_id>/expiring-points")
+@blp.arguments(ExpiringArgs, location="query")
+@blp.response(200, ExpiringOut(many=True))
+@signed_in(*STAFF)
+def expiring_points(args, village_id, caller):
+    """Who loses how many points in the next `days` days (30 by default), soonest first."""
+    village = get_scoped_or_404(Village, village_id, caller)
+    return ledger.list_expiring_points(caller=caller, village=village, days=args["days"])
