@@ -2,7 +2,10 @@
 
 from flask import Response, request, send_file
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from backend.access import get_scoped_or_404
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
@@ -11,7 +14,31 @@ from backend.models import Villager
 from backend.models.submissions import SUBMISSION_STATUSES, SUBMISSION_TYPES, Submission
 from backend.services import review, submissions, uploads
 
-blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="说一说、拍一拍与审核")
+
+class _Parser(FlaskParser):
+    pass
+
+
+parser = _Parser()
+
+
+@parser.location_loader("json_or_multipart")
+def _load_json_or_multipart(req, schema):
+    """JSON, or (as wx.uploadFile sends it) multipart form fields together with their files."""
+    if req.mimetype == "multipart/form-data":
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+    return parser.load_json(req, schema)
+
+
+class _Blueprint(Blueprint):
+    ARGUMENTS_PARSER = parser
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "json_or_multipart": "application/json",
+    }
+
+
+blp = _Blueprint("submissions", __name__, url_prefix="/api/v1", description="说一说、拍一拍与审核")
 
 STAFF = ("committee", "town_admin", "admin")
 
@@ -20,8 +47,11 @@ class FileIn(InSchema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-class PhotoIn(InSchema):
-    photo = fields.Raw(load_default=None, metadata={"type": "string", "format": "binary"})
+class FileField(fields.Raw):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ValidationError("照片须以 multipart 文件上传。")
+        return value
 
 
 class UploadOut(OutSchema):
@@ -42,10 +72,16 @@ class UploadOut(OutSchema):
 
 
 class SubmissionIn(InSchema):
+    """JSON, or multipart form fields with one `photo` file."""
+
     activity_type = fields.String(load_default=None, validate=validate.OneOf(SUBMISSION_TYPES))
     activity_type_id = fields.String(load_default=None, metadata={"description": "GET /activity-types 中的编码"})
     text = fields.String(load_default=None, validate=validate.Length(max=2000))
     file_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class ClaimIn(SubmissionIn):
+    photo = FileField(load_default=None, metadata={"type": "string", "format": "binary"})
 
 
 class MySubmissionOut(OutSchema):
@@ -148,14 +184,13 @@ def get_media(args, key):
 
 
 @blp.post("/submissions")
-@blp.arguments(SubmissionIn, location="json_or_form")
-@blp.arguments(PhotoIn, location="files")
+@blp.arguments(ClaimIn, location="json_or_multipart")
 @blp.response(201, MySubmissionOut)
 @signed_in("villager")
-def create_submission(args, files, caller):
-    """A speak or photo claim: JSON with file_ids from /uploads, or multipart with one `photo`."""
-    photo = files["photo"].read() if files.get("photo") else None
-    return submissions.create_submission(caller=caller, photo=photo, **args)
+def create_submission(args, caller):
+    """A speak or photo claim: JSON with file_ids from /uploads, or multipart with one `photo` file."""
+    photo = args.pop("photo")
+    return submissions.create_submission(caller=caller, photo=photo.read() if photo else None, **args)
 
 
 @blp.post("/villagers/<int:villager_id>/assisted-submissions")

@@ -137,12 +137,14 @@ def create_assisted_submission(
     )
 
 
-def _usable_files(caller: Caller, file_ids: list[int]) -> list[Upload]:
+def _usable_files(caller: Caller, file_ids: list[int], *, lock: bool = False) -> list[Upload]:
     if len(set(file_ids)) != len(file_ids):
         raise InvalidInput(errors={"file_ids": ["同一文件不能重复提交。"]})
     if not file_ids:
         return []
     stmt = select(Upload).where(Upload.id.in_(file_ids), Upload.owner_id == caller.user_id)
+    if lock:
+        stmt = stmt.order_by(Upload.id).with_for_update().execution_options(populate_existing=True)
     found = {u.id: u for u in db.session.execute(stmt).scalars()}
     if len(found) != len(file_ids):
         raise InvalidInput(errors={"file_ids": ["文件不存在或不是你上传的。"]})
@@ -202,7 +204,7 @@ def _store(
 ) -> Submission:
     with write_transaction() as session:
         villager = session.get(Villager, villager_id)
-        files = _usable_files(caller, file_ids)  # again, under the lock: a file goes to one claim only
+        files = _usable_files(caller, file_ids, lock=True)  # again, locked: a file goes to one claim only
         held = screening.security_status in ("review", "risky")
         submission = Submission(
             village_id=villager.village_id,

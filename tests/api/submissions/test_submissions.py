@@ -167,3 +167,21 @@ def test_staff_of_another_village_cannot_open_a_claim(v):
 
     outsider = make_staff("committee", village=make_village())
     assert v.client.get(f"/api/v1/submissions/{created['id']}", headers=auth(outsider)).status_code == 404
+
+
+def test_photo_in_json_is_refused(v):
+    response = v.submit({"activity_type": "photo", "photo": "aGVsbG8="})
+    assert response.status_code == 422
+    assert body(response)["errors"] == {"photo": ["照片须以 multipart 文件上传。"]}
+
+
+def test_multipart_may_also_name_earlier_uploads(v):
+    earlier = v.file_id(make_photo(seed=3))
+    response = v.client.post(
+        "/api/v1/submissions",
+        data={"activity_type": "photo", "file_ids": [str(earlier)], "photo": (io.BytesIO(make_photo(seed=4)), "p.jpg")},
+        headers=v.headers,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert len(body(response)["files"]) == 2
