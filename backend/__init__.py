@@ -2,7 +2,7 @@
 
 from flask import Flask, request
 
-from backend import cli, errors, observability
+from backend import admin_console, cli, errors, observability
 from backend import extensions as ext
 from backend.config import check_production_safety, load_config
 
@@ -50,5 +50,6 @@ def register_blueprints(app: Flask) -> None:
     from backend.api import blueprints, health
 
     app.register_blueprint(health.blp)
+    app.register_blueprint(admin_console.blp)
     for blueprint in blueprints():
         ext.api.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from backend.access import Caller
+from backend.commands.credit import credit_cli
 from backend.commands.ledger import ledger_cli, points_cli
 from backend.errors import AppError
 from backend.extensions import db
@@ -70,5 +71,5 @@ def roster_import(file: Path, village_code: str, dry_run: bool):
 
 
 def register_commands(app: Flask) -> None:
-    for group in (demo_cli, roster_cli, ledger_cli, points_cli):
+    for group in (demo_cli, roster_cli, ledger_cli, points_cli, credit_cli):
         app.cli.add_command(group)

@@ -2,6 +2,6 @@
 
 
 def blueprints() -> list:
-    from backend.api import auth, ledger, me, submissions, villagers, villages
+    from backend.api import auth, credit, ledger, me, submissions, villagers, villages
 
-    return [auth.blp, me.blp, ledger.blp, villages.blp, villagers.blp, submissions.blp]
+    return [auth.blp, me.blp, ledger.blp, villages.blp, villagers.blp, submissions.blp, credit.blp]

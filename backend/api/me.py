@@ -38,6 +38,11 @@ class MePointsOut(OutSchema):
     expiring_soon = fields.List(fields.Nested(ExpiringPointsOut), metadata={"description": "Within 30 days"})
 
 
+class MeCreditOut(OutSchema):
+    score = fields.Integer()
+    level = fields.String()
+
+
 class MeOut(OutSchema):
     user = fields.Nested(MeUserOut)
     bound = fields.Boolean()
@@ -45,6 +50,7 @@ class MeOut(OutSchema):
     village = fields.Nested(VillageOut, allow_none=True)
     household_code = fields.String(allow_none=True)
     points = fields.Nested(MePointsOut, allow_none=True)
+    credit = fields.Nested(MeCreditOut, allow_none=True, metadata={"description": "None until credit rules exist"})
 
 
 @blp.get("")

@@ -3,6 +3,7 @@
 from backend.models.activities import Event, EventCheckIn, Lesson, LessonAttempt, Poll, PollOption, PollVote
 from backend.models.audit import AuditEntry
 from backend.models.auth import RefreshToken, RevokedToken, TokenFamily
+from backend.models.credit import CreditEntry, CreditObjection, CreditRepair, CreditSnapshot, HonourApplication
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.people import BindingCode, Household, Town, User, Village, Villager
 from backend.models.rulesets import PointAward, RuleSet
@@ -14,9 +15,14 @@ __all__ = [
     "BindingCode",
     "Checkpoint",
     "CheckpointHead",
+    "CreditEntry",
+    "CreditObjection",
+    "CreditRepair",
+    "CreditSnapshot",
     "Entry",
     "Event",
     "EventCheckIn",
+    "HonourApplication",
     "Household",
     "Lesson",
     "LessonAttempt",

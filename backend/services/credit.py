@@ -1,0 +1,209 @@
+"""Credit scores: load a village's credit rule versions and people's entries set-based, evaluate, explain.
+
+Everything here reads; the workflows that write entries live in credit_entries, dishonesty and repair, and the
+monthly snapshots in snapshots. Loading is set-based (a few queries per village or town, never one per person)
+so that the same functions serve one villager's page, a village simulation and a city-wide recompute.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend import clock
+from backend.access import Caller
+from backend.errors import Conflict, InvalidInput
+from backend.extensions import db
+from backend.models import CreditEntry, CreditSnapshot, RuleSet, User, Villager
+from backend.rules import CompiledRuleSet, CreditEvent, VersionTable, compile_rule_set, evaluate_credit
+from backend.rules.credit import tally_credit
+
+IN_FORCE = ("published", "superseded")
+LOADED_STATUSES = ("counted", "frozen", "revoked")
+_COMPILED: dict[str, CompiledRuleSet] = {}
+
+
+class NoCreditRules(Conflict):
+    status, message = "no_credit_rules", "本村尚未发布信用规则集，暂时不能计算信用分。"
+
+
+class NoCreditRulesOnDate(InvalidInput):
+    status, message = "no_credit_rules_on_date", "%(day)s 时本村还没有生效的信用规则集。"
+
+
+def compiled(document: dict) -> CompiledRuleSet:
+    """The compiled form of a stored document; published documents never change, so it is cached by content."""
+    key = json.dumps(document, sort_keys=True, ensure_ascii=False)
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        found = _COMPILED[key] = compile_rule_set(document)
+    return found
+
+
+def load_version_tables(session: Session, village_ids: Iterable[int]) -> dict[int, VersionTable]:
+    """Every published credit version of each village, as the evaluator's version table (one query)."""
+    stmt = select(RuleSet.village_id, RuleSet.document).where(
+        RuleSet.village_id.in_(list(village_ids)), RuleSet.kind == "credit", RuleSet.status.in_(IN_FORCE)
+    )
+    documents: dict[int, list] = defaultdict(list)
+    for village_id, document in session.execute(stmt):
+        documents[village_id].append(compiled(document))
+    return {village_id: VersionTable(versions) for village_id, versions in documents.items()}
+
+
+def version_table(session: Session, village_id: int) -> VersionTable:
+    """The village's published credit versions, or 409 when there is none."""
+    table = load_version_tables(session, [village_id]).get(village_id)
+    if table is None:
+        raise NoCreditRules()
+    return table
+
+
+def version_on(session: Session, village_id: int, day: date) -> CompiledRuleSet:
+    """The credit version in force on `day` (the one an entry of that date is scored under); 422 if none."""
+    version = version_table(session, village_id).at(day)
+    if version is None:
+        raise NoCreditRulesOnDate(day=day.isoformat())
+    return version
+
+
+def event_of(row) -> CreditEvent:
+    """The evaluator's event for one credit_entries row (an ORM object or a selected row of the same columns)."""
+    return CreditEvent(
+        id=row.id,
+        occurred_on=row.occurred_on,
+        rule_code=row.rule_code,
+        kind=row.kind,
+        counts_from=row.counts_from,
+        quantity=row.quantity,
+        amount=row.amount,
+        status=row.status,
+        target_id=row.target_id,
+        list_kind=row.list_kind,
+        ends_on=row.ends_on,
+        source=row.source,
+        facts=row.facts or {},
+    )
+
+
+EVENT_COLUMNS = (
+    CreditEntry.villager_id,
+    CreditEntry.id,
+    CreditEntry.occurred_on,
+    CreditEntry.rule_code,
+    CreditEntry.kind,
+    CreditEntry.counts_from,
+    CreditEntry.quantity,
+    CreditEntry.amount,
+    CreditEntry.status,
+    CreditEntry.target_id,
+    CreditEntry.list_kind,
+    CreditEntry.ends_on,
+    CreditEntry.source,
+    CreditEntry.facts,
+)
+
+
+def load_events(session: Session, *, village_ids: Iterable[int] | None = None, villager_id: int | None = None):
+    """Every loaded entry of the villages (or of one villager), grouped by villager id (one query)."""
+    stmt = select(*EVENT_COLUMNS).where(CreditEntry.status.in_(LOADED_STATUSES))
+    if villager_id is not None:
+        stmt = stmt.where(CreditEntry.villager_id == villager_id)
+    else:
+        stmt = stmt.where(CreditEntry.village_id.in_(list(village_ids or [])))
+    events: dict[int, list[CreditEvent]] = defaultdict(list)
+    for row in session.execute(stmt):
+        events[row.villager_id].append(event_of(row))
+    return events
+
+
+def villager_facts(villager, events: Iterable[CreditEvent], as_of: date) -> dict:
+    """The facts a condition may test about a villager on `as_of`; list membership comes from their entries."""
+    on_list = {
+        event.list_kind
+        for event in events
+        if event.kind == "dishonesty"
+        and event.status == "counted"
+        and event.occurred_on <= as_of
+        and (event.ends_on is None or as_of <= event.ends_on)
+    }
+    facts = {
+        "villager.name": villager.name,
+        "villager.group": villager.group_name or "",
+        "villager.is_household_head": bool(villager.is_head),
+        "villager.on_court_list": "court" in on_list,
+        "villager.on_dishonesty_list": "village" in on_list,
+    }
+    if villager.birth_date is not None:
+        birth = villager.birth_date
+        facts["villager.age"] = as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
+    return facts
+
+
+def evaluate_villager(session: Session, villager: Villager, *, as_of: date):
+    """The full evaluation (lines, gates, reasons) of one villager at `as_of`."""
+    table = version_table(session, villager.village_id)
+    if table.at(as_of) is None:
+        raise NoCreditRules()
+    events = load_events(session, villager_id=villager.id).get(villager.id, [])
+    return evaluate_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
+
+
+def tally_villager(table: VersionTable, villager, events: list[CreditEvent], as_of: date):
+    """Score and level only (no sentences): what snapshots, simulations and the profile need."""
+    return tally_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
+
+
+def credit_report(*, villager: Villager) -> dict:
+    """A villager's credit today, itemised and explained, with the monthly history of snapshots."""
+    session = db.session
+    result = evaluate_villager(session, villager, as_of=clock.today()).to_dict()
+    history = session.execute(
+        select(CreditSnapshot).where(CreditSnapshot.villager_id == villager.id).order_by(CreditSnapshot.month)
+    ).scalars()
+    result["villager_id"] = villager.id
+    result["history"] = [
+        {"month": s.month.strftime("%Y-%m"), "score": s.score, "level": s.level, "rule_version": s.rule_version}
+        for s in history
+    ]
+    return result
+
+
+def get_my_credit(*, caller: Caller) -> dict:
+    """The signed-in villager's own credit report."""
+    user = db.session.get(User, caller.user_id)
+    if user.villager is None:
+        raise NotBound()
+    return credit_report(villager=user.villager)
+
+
+def credit_summary(villager: Villager) -> dict | None:
+    """`{score, level}` today, or None while the village has no credit rules (for the profile)."""
+    session = db.session
+    table = load_version_tables(session, [villager.village_id]).get(villager.village_id)
+    today = clock.today()
+    if table is None or table.at(today) is None:
+        return None
+    events = load_events(session, villager_id=villager.id).get(villager.id, [])
+    tally = tally_villager(table, villager, events, today)
+    return {"score": tally.score, "level": tally.level.code}
+
+
+def redemption_gate(session: Session, villager: Villager) -> str | None:
+    """The label of a credit gate in force today that stops this villager redeeming (a court listing), or None."""
+    table = load_version_tables(session, [villager.village_id]).get(villager.village_id)
+    today = clock.today()
+    if table is None or table.at(today) is None:
+        return None
+    events = load_events(session, villager_id=villager.id).get(villager.id, [])
+    tally = tally_villager(table, villager, events, today)
+    return next((gate.label for gate in tally.gates if gate.effect == "block_redemption"), None)
+
+
+class NotBound(Conflict):
+    status, message = "not_bound", "请先绑定村民身份。"
