@@ -186,7 +186,7 @@ def _check_chain(account, walk: _Walk) -> Problem | None:
 
 
 def _check_checkpoint(session, walks: dict, report: VerifyReport) -> None:
-    checkpoint = session.execute(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)).scalar_one_or_none()
+    checkpoint = session.execute(select(Checkpoint.__table__).order_by(Checkpoint.id.desc()).limit(1)).one_or_none()
     if checkpoint is None:
         return
     report.checkpoint_id = checkpoint.id
@@ -218,7 +218,8 @@ def verify_ledger() -> VerifyReport:
     """Check every chain, balance, transfer and the last checkpoint; reads only (the caller's session)."""
     session = db.session
     report = VerifyReport()
-    accounts = {a.id: a for a in session.execute(select(Account).order_by(Account.id)).scalars()}
+    # Plain rows, not ORM objects: verification must see the stored values, never a cached copy.
+    accounts = {a["id"]: _Row(a) for a in session.execute(select(Account.__table__)).mappings()}
     walks: dict[int, _Walk] = defaultdict(_Walk)
     legs: dict[int, int] = defaultdict(int)
     rows = session.execute(select(Entry.__table__).order_by(Entry.account_id, Entry.id)).mappings()
