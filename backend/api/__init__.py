@@ -2,6 +2,16 @@
 
 
 def blueprints() -> list:
-    from backend.api import auth, credit, ledger, me, submissions, villagers, villages
+    from backend.api import auth, credit, ledger, me, redemptions, shops, submissions, villagers, villages
 
-    return [auth.blp, me.blp, ledger.blp, villages.blp, villagers.blp, submissions.blp, credit.blp]
+    return [
+        auth.blp,
+        me.blp,
+        ledger.blp,
+        villages.blp,
+        villagers.blp,
+        submissions.blp,
+        credit.blp,
+        shops.blp,
+        redemptions.blp,
+    ]
