@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
+from tests.shop_factories import shop_object_factories
 
 MARKER = "外村机密"  # appears in every name of the other village's objects; must never reach a response
 
@@ -32,6 +33,7 @@ OBJECT_FACTORIES = {
     "village_id": lambda world: world.village.id,
     "household_id": lambda world: world.household.id,
     "villager_id": lambda world: world.villager.id,
+    **shop_object_factories(MARKER),
 }
 
 

@@ -1,0 +1,85 @@
+"""`@idempotent`: Stripe-style Idempotency-Key handling for any endpoint that moves points.
+
+Put it directly under the route decorator (`@blp.post(...)`), above `@blp.arguments`, so that it sees the final
+answer of the view, including domain errors. The header is required (400 without it). Keys are scoped to the
+signed-in user and kept at least IDEMPOTENCY_KEY_HOURS (default 24 h): the same key with the same body replays
+the first answer (status and body, with `Idempotent-Replayed: true`); with another body 422; while the first is
+still running 409. Server errors (5xx) are not kept: the key is released and a retry runs again.
+"""
+
+import hashlib
+import json
+from functools import wraps
+
+from flask import make_response, request
+from flask_jwt_extended import current_user, verify_jwt_in_request
+from werkzeug.exceptions import HTTPException
+
+from backend.errors import AppError, BadRequest, InvalidInput, handle_app_error, handle_http_exception
+from backend.services import idempotency as store
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+HEADER_DOC = {
+    "in": "header",
+    "name": HEADER,
+    "required": True,
+    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "description": "A unique key per intended operation (e.g. a UUID); retries reuse it. Kept at least 24 hours.",
+}
+
+
+class MissingKey(BadRequest):
+    status, message = "idempotency_key_missing", "缺少 Idempotency-Key 请求头。"
+
+
+def request_fingerprint() -> str:
+    """sha256 over method, path and the body (JSON canonicalised, so key order and spacing do not matter)."""
+    raw = request.get_data()
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode() if raw else b""
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _replay(status: int, body: str):
+    response = make_response(body, status)
+    response.mimetype = "application/json"
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(view):
+    """Run `view` at most once per (user, Idempotency-Key); see the module docstring for the answers."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        verify_jwt_in_request()
+        key = (request.headers.get(HEADER) or "").strip()
+        if not key:
+            raise MissingKey()
+        if len(key) > MAX_KEY_LENGTH:
+            raise InvalidInput(errors={HEADER: ["Idempotency-Key 太长（最多 255 个字符）。"]})
+        started = store.start_request(user_id=current_user.id, key=key, fingerprint=request_fingerprint())
+        if started.key_id is None:
+            return _replay(started.status, started.body)
+        try:
+            response = make_response(view(*args, **kwargs))
+        except AppError as error:
+            response = handle_app_error(error)
+        except HTTPException as error:
+            response = handle_http_exception(error)
+        except BaseException:
+            store.release_request(key_id=started.key_id)
+            raise
+        if response.status_code >= 500:
+            store.release_request(key_id=started.key_id)
+        else:
+            store.finish_request(
+                key_id=started.key_id, status=response.status_code, body=response.get_data(as_text=True)
+            )
+        return response
+
+    return wrapper
