@@ -79,7 +79,8 @@ def approve_submission(*, caller: Caller, submission: Submission, amount: int | 
         if submission.status == "awaiting_second_approval":
             if caller.user_id == submission.first_approver_id:
                 raise SecondApproverRequired()
-            if amount is not None and amount != submission.first_approved_amount:
+            # The console pre-fills what the first approval proposed; any other amount is a disagreement.
+            if amount is not None and amount not in (submission.first_approved_amount, submission.proposed_points):
                 raise InvalidInput(errors={"amount": ["复核只能按初审分值批准；如有异议请驳回。"]})
             _book(session, caller, submission, villager, submission.first_approved_amount, note)
             action = "submission.second_approval"
