@@ -162,7 +162,7 @@ def _check_contents(kind: str, text: str | None, files: list[Upload]) -> None:
         if voices:
             raise InvalidInput(errors={"file_ids": ["拍一拍只能附照片。"]})
         if len(photos) > MAX_PHOTOS:
-            raise InvalidInput(errors={"file_ids": [f"最多附 {MAX_PHOTOS} 张照片。"]})
+            raise InvalidInput(errors={"file_ids": ["最多附 9 张照片。"]})
     else:
         if photos or len(voices) > 1:
             raise InvalidInput(errors={"file_ids": ["说一说只能附一段语音。"]})

@@ -286,3 +286,27 @@ def test_review_queue_refuses_bad_filters(v, query):
 
 def test_villager_cannot_see_the_review_queue(v):
     assert v.client.get("/api/v1/review/submissions", headers=v.headers).status_code == 403
+
+
+def test_second_approval_may_confirm_the_proposed_points_of_a_fixed_rule(app, v, monkeypatch):
+    monkeypatch.setitem(app.config, "REVIEW_SECOND_APPROVAL_ABOVE", 5)
+    claim = v.submit_speak()
+    first = body(v.decide(claim["id"], "approve", v.cw1))
+    assert (first["status"], first["proposed_points"]) == ("awaiting_second_approval", 10)
+    # The console pre-fills the proposed 10 points; confirming them is not a disagreement.
+    second = v.decide(claim["id"], "approve", v.cw2, amount=10)
+    assert (body(second)["status"], body(second)["points_awarded"]) == ("approved", 10)
+
+
+def test_refusals_speak_english_when_asked(v):
+    claim = v.submit_speak()
+    v.decide(claim["id"], "reject", v.cw1, reason="不具体")
+    appeal(v, claim["id"])
+    v.decide(claim["id"], "reject", v.cw2, reason="仍不具体")
+    response = v.client.post(
+        f"/api/v1/submissions/{claim['id']}/appeal",
+        json={"reason": "再看看"},
+        headers={**v.headers, "Accept-Language": "en"},
+    )
+    assert response.status_code == 409
+    assert body(response)["message"] == "A claim can be appealed only once."
