@@ -117,3 +117,30 @@ def make_event(
     db.session.add(event)
     db.session.commit()
     return event
+
+
+def _once(world, key: str, make) -> int:
+    if key not in world.objects:
+        world.objects[key] = make().id
+    return world.objects[key]
+
+
+def activity_object_factories(marker: str) -> dict:
+    """Path parameter -> an object of the authorisation matrix's other village, its names carrying `marker`."""
+    from backend import clock
+
+    now = clock.now()
+    return {
+        "rule_set_id": lambda world: _once(
+            world, "rule_set", lambda: make_rule_set(world.village, document=points_document(name=f"{marker}规则"))
+        ),
+        "poll_id": lambda world: _once(
+            world,
+            "poll",
+            lambda: make_poll(
+                world.village, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=1), question=marker
+            ),
+        ),
+        "lesson_id": lambda world: _once(world, "lesson", lambda: make_lesson(world.village, title=marker)),
+        "event_id": lambda world: _once(world, "event", lambda: make_event(world.village, starts_at=now, title=marker)),
+    }

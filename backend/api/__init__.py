@@ -2,7 +2,20 @@
 
 
 def blueprints() -> list:
-    from backend.api import auth, credit, ledger, me, redemptions, shops, submissions, villagers, villages
+    from backend.api import (
+        activities,
+        auth,
+        credit,
+        events,
+        ledger,
+        me,
+        redemptions,
+        rulesets,
+        shops,
+        submissions,
+        villagers,
+        villages,
+    )
 
     return [
         auth.blp,
@@ -11,7 +24,10 @@ def blueprints() -> list:
         villages.blp,
         villagers.blp,
         submissions.blp,
-        credit.blp,
+        rulesets.blp,
+        activities.blp,
+        events.blp,
         shops.blp,
         redemptions.blp,
+        credit.blp,
     ]

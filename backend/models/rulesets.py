@@ -56,5 +56,5 @@ class PointAward(VillageOwnedMixin, TimestampMixin, db.Model):
     expires_on: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(200))
     explanation: Mapped[str | None] = mapped_column(String(200))
-    transfer_id: Mapped[int | None] = mapped_column(Integer)
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transfers.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,7 +1,9 @@
 """Rule sets as versioned data: draft, validate, publish (four eyes, golden tests), and the version in force."""
 
 import copy
+import json
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,7 +13,7 @@ from backend.access import Caller, check_village_in_scope, require_role, scope
 from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, InvalidInput
 from backend.models import RuleSet
-from backend.rules import RuleError, compile_rule_set, run_golden_tests, validate_rule_set
+from backend.rules import CompiledRuleSet, RuleError, compile_rule_set, run_golden_tests, validate_rule_set
 from backend.services.audit import record_audit
 from backend.services.paging import paginate
 
@@ -174,12 +176,17 @@ def publish_rule_set(*, caller: Caller, rule_set: RuleSet, effective_from: date)
         return rule_set
 
 
-def compiled_rule_set(rule_set: RuleSet):
-    """The compiled form of a published version (its stored document is valid by construction)."""
+def compiled_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
+    """The compiled form of a stored version, compiled once per distinct document (validation is not cheap)."""
+    return _compile(json.dumps(rule_set.document, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=64)
+def _compile(document_json: str) -> CompiledRuleSet:
     try:
-        return compile_rule_set(rule_set.document)
+        return compile_rule_set(json.loads(document_json))
     except RuleError as error:  # pragma: no cover - a published document was validated when published
-        raise Conflict("规则集第 %(version)s 版无法使用。", version=rule_set.version) from error
+        raise Conflict("规则集无法使用：%(reason)s", reason=error.message) from error
 
 
 def _check_effective_date(effective_from: date, previous: RuleSet | None) -> None:

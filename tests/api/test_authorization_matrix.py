@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.extensions import db
+from tests.activities_factories import activity_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
 from tests.shop_factories import shop_object_factories
 
@@ -33,6 +34,7 @@ OBJECT_FACTORIES = {
     "village_id": lambda world: world.village.id,
     "household_id": lambda world: world.household.id,
     "villager_id": lambda world: world.villager.id,
+    **activity_object_factories(MARKER),
     **shop_object_factories(MARKER),
 }
 
