@@ -190,7 +190,7 @@ def _receipt_no(moment) -> str:
     return clock.local_date(moment).strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
 
 
-def _sell(
+def sell_items(
     session,
     *,
     shop: Shop,
@@ -273,7 +273,7 @@ def redeem_points(*, caller: Caller, shop_id: int, pay_code: str, items: list[di
         if shop is None:
             raise NotFound()
         code = consume_pay_code(session, pay_code)
-        return _sell(
+        return sell_items(
             session,
             shop=shop,
             villager_id=code.villager_id,
@@ -378,7 +378,7 @@ def confirm_order(*, caller: Caller, order: ShopOrder) -> Redemption:
             if current.status == "pending":
                 raise OrderExpired()
             raise OrderClosed(status=ORDER_STATUS_TEXT.get(current.status, current.status))
-        return _sell(
+        return sell_items(
             session,
             shop=session.get(Shop, current.shop_id),
             villager_id=current.villager_id,
