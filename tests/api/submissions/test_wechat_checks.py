@@ -169,3 +169,13 @@ def test_wechat_down_still_accepts_the_claim_marked_unchecked(v, wechat):
     assert claim["status"] == "pending"
     assert review_item(v, claim["id"])["security_status"] == "unchecked"
     assert body(v.decide(claim["id"], "approve", v.cw1, amount=5))["points_awarded"] == 5
+
+
+def test_callback_saying_the_check_itself_failed_leaves_the_claim_for_a_person(v, wechat):
+    answer_media(wechat, "trace-failed", [])
+    claim = v.submit_photo(make_photo(), text="")
+    payload = {"trace_id": "trace-failed", "errcode": 40001, "errmsg": "media fetch failed", "result": {}}
+    response = v.client.post(f"/api/v1/wechat/media-check-callback?{signed()}", json=payload)
+    assert response.status_code == 200
+    item = review_item(v, claim["id"])
+    assert (item["status"], item["security_status"]) == ("pending", "unchecked")
