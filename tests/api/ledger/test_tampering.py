@@ -126,7 +126,12 @@ def _update(entry_id, **values):
 
 
 def drop_triggers():
+    """Switch the append-only guard off for this transaction, as an attacker with the password could."""
     dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        # The cheap way for a superuser: triggers do not fire for this transaction (no catalog change).
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        return
     for statement in drop_append_only_statements("ledger_entries", dialect):
         db.session.execute(text(statement))
 
