@@ -9,6 +9,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,25 +73,6 @@ def version_on(session: Session, village_id: int, day: date) -> CompiledRuleSet:
     return version
 
 
-def event_of(row) -> CreditEvent:
-    """The evaluator's event for one credit_entries row (an ORM object or a selected row of the same columns)."""
-    return CreditEvent(
-        id=row.id,
-        occurred_on=row.occurred_on,
-        rule_code=row.rule_code,
-        kind=row.kind,
-        counts_from=row.counts_from,
-        quantity=row.quantity,
-        amount=row.amount,
-        status=row.status,
-        target_id=row.target_id,
-        list_kind=row.list_kind,
-        ends_on=row.ends_on,
-        source=row.source,
-        facts=row.facts or {},
-    )
-
-
 EVENT_COLUMNS = (
     CreditEntry.villager_id,
     CreditEntry.id,
@@ -107,18 +89,78 @@ EVENT_COLUMNS = (
     CreditEntry.source,
     CreditEntry.facts,
 )
+_NO_FACTS = MappingProxyType({})
+_DAYS: dict[str, date] = {}
+
+
+def _day(value) -> date | None:
+    # SQLite hands dates back as ISO text; a village's events share few distinct days, so parse each once.
+    if value is None or isinstance(value, date):
+        return value
+    found = _DAYS.get(value)
+    if found is None:
+        if len(_DAYS) > 100_000:
+            _DAYS.clear()
+        found = _DAYS[value] = date.fromisoformat(value)
+    return found
+
+
+_FACTS: dict[str, MappingProxyType] = {}
+
+
+def _facts(value):
+    if not value or value == "{}":
+        return _NO_FACTS
+    if not isinstance(value, str):
+        return value
+    # Facts repeat (the same hours, the same honour level); one read-only mapping serves every repeat.
+    found = _FACTS.get(value)
+    if found is None:
+        if len(_FACTS) > 10_000:
+            _FACTS.clear()
+        found = _FACTS[value] = MappingProxyType(json.loads(value))
+    return found
 
 
 def load_events(session: Session, *, village_ids: Iterable[int] | None = None, villager_id: int | None = None):
-    """Every loaded entry of the villages (or of one villager), grouped by villager id (one query)."""
+    """Every loaded entry of the villages (or of one villager), grouped by villager id (one query).
+
+    The rows are read through the driver without the ORM's per-value processing: a city-wide recompute reads
+    millions of them, and their conversion, not the scoring, would otherwise dominate.
+    """
     stmt = select(*EVENT_COLUMNS).where(CreditEntry.status.in_(LOADED_STATUSES))
     if villager_id is not None:
-        stmt = stmt.where(CreditEntry.villager_id == villager_id)
+        stmt = stmt.where(CreditEntry.villager_id == int(villager_id))
     else:
-        stmt = stmt.where(CreditEntry.village_id.in_(list(village_ids or [])))
+        stmt = stmt.where(CreditEntry.village_id.in_([int(v) for v in village_ids or []] or [-1]))
+    connection = session.connection()
+    # Only integers and fixed status words are inlined, so literal binds are safe here.
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     events: dict[int, list[CreditEvent]] = defaultdict(list)
-    for row in session.execute(stmt):
-        events[row.villager_id].append(event_of(row))
+    for row in rows:
+        events[row[0]].append(
+            CreditEvent(
+                id=row[1],
+                occurred_on=_day(row[2]),
+                rule_code=row[3],
+                kind=row[4],
+                counts_from=_day(row[5]),
+                quantity=row[6],
+                amount=row[7],
+                status=row[8],
+                target_id=row[9],
+                list_kind=row[10],
+                ends_on=_day(row[11]),
+                source=row[12],
+                facts=_facts(row[13]),
+            )
+        )
     return events
 
 
