@@ -193,3 +193,14 @@ def test_committee_lists_the_villages_entries(client, world):
     assert [item["rule_code"] for item in body(listed)["items"]] == ["R02"]
     other = client.get(f"/api/v1/credit-entries?village_id={world.village.id}", headers=auth(world.other_cw))
     assert body(other)["items"] == []
+
+
+def test_refusal_speaks_english_when_asked(client, world, frozen):
+    entry = body(record_violation(client, world))
+    frozen.advance(days=8)
+    response = client.post(
+        f"/api/v1/credit-entries/{entry['id']}/objections",
+        json={"reason": "late"},
+        headers={**auth(world.user), "Accept-Language": "en"},
+    )
+    assert body(response)["message"] == "The public-notice period ended on 2026-03-16; objections are no longer accepted."
