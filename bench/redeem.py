@@ -163,14 +163,15 @@ def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen:
         "INSTANCE_PATH": str(workdir),
         "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
     }
+    log = (workdir / "gunicorn.log").open("wb")
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "raw_wsgi:app"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -180,7 +181,8 @@ def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen:
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise RuntimeError("gunicorn did not start")
+    tail = (workdir / "gunicorn.log").read_text(errors="replace")[-2000:]
+    raise RuntimeError(f"gunicorn did not start:\n{tail}")
 
 
 def load(port: int, seconds: float, connections: int, make_request) -> dict:
