@@ -109,6 +109,6 @@ def test_ledger_invariants_hold_under_many_random_operations(app):
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=100, stateful_step_count=60, deadline=None, suppress_health_check=list(HealthCheck)
+            max_examples=40, stateful_step_count=50, deadline=None, suppress_health_check=list(HealthCheck)
         ),
     )
