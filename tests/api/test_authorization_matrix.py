@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from tests.activities_factories import activity_object_factories
+from tests.credit_factories import credit_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
 from tests.shop_factories import shop_object_factories
 
@@ -36,6 +37,7 @@ OBJECT_FACTORIES = {
     "villager_id": lambda world: world.villager.id,
     **activity_object_factories(MARKER),
     **shop_object_factories(MARKER),
+    **credit_object_factories(MARKER),
 }
 
 
