@@ -29,7 +29,7 @@ from backend.rules import load_demo_rule_set
 from backend.services.awards import age_on, award_points
 from backend.services.rulesets import create_rule_set_draft, publish_rule_set
 
-MONTHS_OF_HISTORY = 5
+MONTHS_OF_HISTORY = 6
 POLLS = [
     ("2026 年度“五好家庭”评选：是否同意推荐第三村民小组王家？", ["同意", "不同意", "弃权"], "household"),
     ("村道路灯安装方案：选择哪一种？", ["太阳能路灯", "市电路灯", "暂不安装"], "adult"),
@@ -92,8 +92,9 @@ def load(*, echo=print) -> None:
         publish_rule_set(caller=Caller.of(publisher), rule_set=draft, effective_from=start)
         people = _all(select(Villager).where(Villager.village_id == village.id).order_by(Villager.id))
         bound = set(_all(select(User.villager_id).where(User.village_id == village.id, User.villager_id.is_not(None))))
-        # Bound villagers (the demo logins) take part often, the rest of the village now and then.
-        keen = {v.id: (rng.uniform(0.8, 0.98) if v.id in bound else rng.uniform(0.0, 0.15)) for v in people}
+        # Tapping and scanning need the mini-program, so only villagers bound to WeChat take part.
+        people = [v for v in people if v.id in bound]
+        keen = {v.id: rng.uniform(0.85, 1.0) for v in people}
         counts = [
             _polls(rng, village, drafter, people, keen, start, today),
             _lessons(rng, village, drafter, people, keen, start, today),
@@ -239,7 +240,7 @@ def _events(rng, village, author, people, keen, start, today) -> int:
     day = start + timedelta(days=(5 - start.weekday()) % 7)  # the first Saturday
     while day < today + timedelta(days=14):
         kind = "volunteer" if day.day <= 7 else "patrol"
-        hours = 4 if kind == "volunteer" else 2
+        hours = 8 if kind == "volunteer" else 2
         with write_transaction() as session:
             event = Event(
                 village_id=village.id,
@@ -279,7 +280,7 @@ def _events(rng, village, author, people, keen, start, today) -> int:
 
 
 def _attend(rng, session, event, author, people, keen, day) -> int:
-    attendees = [v for v in people if age_on(v.birth_date, day) >= 16 and rng.random() < keen[v.id] * 0.9]
+    attendees = [v for v in people if age_on(v.birth_date, day) >= 16 and rng.random() < keen[v.id] * 0.95]
     for villager in attendees[: event.capacity]:
         row = EventCheckIn(
             village_id=event.village_id,

@@ -236,3 +236,11 @@ def test_events_of_another_village_are_not_found(client, world):
     assert confirm.status_code == 404
     listed = body(client.get("/api/v1/events", headers=auth(world.user)))
     assert theirs.id not in [item["id"] for item in listed["items"]]
+
+
+def test_refusal_speaks_english_when_asked(client, world):
+    event = make_event(world.village, starts_at=START - timedelta(hours=3), hours=2)
+    headers = {**auth(world.user), "Accept-Language": "en"}
+    token = current_code(event)["token"]
+    response = client.post(f"/api/v1/events/{event.id}/check-ins", json={"token": token}, headers=headers)
+    assert body(response)["message"] == "The event ended at 2026-03-10 09:00; check-in is closed."
