@@ -12,7 +12,7 @@ from backend import clock
 from backend.access import Caller, check_village_in_scope, require_role, scope
 from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, InvalidInput
-from backend.models import RuleSet
+from backend.models import RuleSet, Village
 from backend.rules import CompiledRuleSet, RuleError, compile_rule_set, run_golden_tests, validate_rule_set
 from backend.services.audit import record_audit
 from backend.services.paging import paginate
@@ -151,6 +151,9 @@ def publish_rule_set(*, caller: Caller, rule_set: RuleSet, effective_from: date)
     """
     require_role(caller, *EDITORS)
     with write_transaction() as session:
+        # The village row is the publishing mutex: two drafts published at once must not both see the same
+        # version as the one to supersede (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises).
+        session.execute(select(Village.id).where(Village.id == rule_set.village_id).with_for_update())
         rule_set = _locked(session, rule_set.id)
         if rule_set.status != "draft":
             raise RuleSetNotDraft(version=rule_set.version)

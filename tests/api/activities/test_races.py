@@ -80,3 +80,23 @@ def test_one_villager_double_tapping_votes_once(app, world, frozen):
         cast_vote(caller=caller, poll=db.session.get(Poll, poll_id), option_id=option_id)
 
     assert _race(app, [user] * 4, attempt) == ["already_voted"] * 3 + ["ok"]
+
+
+def test_two_drafts_published_at_once_leave_one_version_published(app, world, frozen):
+    from backend.models import RuleSet
+    from backend.services.rulesets import create_rule_set_draft, publish_rule_set
+
+    drafts = [
+        create_rule_set_draft(caller=Caller.of(world.cw1), village_id=world.village.id, kind="points").id
+        for _ in range(2)
+    ]
+    publisher = db.session.get(User, world.cw2.id)
+    pending = list(drafts)
+
+    def attempt(caller):
+        publish_rule_set(caller=caller, rule_set=db.session.get(RuleSet, pending.pop()), effective_from=START.date())
+
+    assert _race(app, [publisher, publisher], attempt) == ["ok", "ok"]
+    statuses = db.session.execute(select(RuleSet.version, RuleSet.status).order_by(RuleSet.version)).all()
+    assert [status for _, status in statuses].count("published") == 1
+    assert sorted(status for _, status in statuses) == ["published", "superseded", "superseded"]
