@@ -203,4 +203,6 @@ def test_refusal_speaks_english_when_asked(client, world, frozen):
         json={"reason": "late"},
         headers={**auth(world.user), "Accept-Language": "en"},
     )
-    assert body(response)["message"] == "The public-notice period ended on 2026-03-16; objections are no longer accepted."
+    assert (
+        body(response)["message"] == "The public-notice period ended on 2026-03-16; objections are no longer accepted."
+    )
