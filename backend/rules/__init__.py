@@ -44,13 +44,14 @@ leaf false. Sentence placeholders: {name} (from the fact "villager.name"), {amou
 {title}, {units}, {level}, {expires_on}; unknown ones are left as written.
 """
 
+from backend.rules.catalogue import export_catalogue
 from backend.rules.compiled import CompiledRuleSet, Level, Rule, compile_rule_set
 from backend.rules.conditions import evaluate_condition, validate_condition
 from backend.rules.credit import VersionTable, evaluate_credit
 from backend.rules.errors import RuleError, RuleSetInvalid
 from backend.rules.events import CreditEvent, credit_event_from_dict
 from backend.rules.explain import render_sentence
-from backend.rules.facts import FACTS, export_catalogue
+from backend.rules.facts import FACTS
 from backend.rules.golden import run_golden_tests
 from backend.rules.loader import DEMO_RULE_SETS, load_demo_rule_set
 from backend.rules.periods import add_months, cap_period_key, cap_window

@@ -77,3 +77,26 @@ def credit_event_from_dict(data: Mapping[str, Any] | CreditEvent) -> CreditEvent
     if kind == "dishonesty" and not values.get("list_kind"):
         raise RuleError("失信名单事件缺少 list_kind")
     return CreditEvent(**values)
+
+
+_ACTIVITY_FIELDS = frozenset({"on", "facts", "amount", "rule_code"})
+
+
+def activity_from_dict(data: Any) -> dict:
+    """A points golden-test activity `{on, facts, amount?, rule_code?}` with its date parsed."""
+    if not isinstance(data, Mapping):
+        raise RuleError("活动应为对象")
+    unknown = sorted(set(data) - _ACTIVITY_FIELDS)
+    if unknown:
+        raise RuleError(f"活动含未知字段：{'、'.join(unknown)}")
+    try:
+        on = data["on"] if isinstance(data.get("on"), date) else date.fromisoformat(data["on"])
+    except (KeyError, TypeError, ValueError):
+        raise RuleError("活动字段 on 应为日期，如 2026-01-01") from None
+    facts = data.get("facts", {})
+    if not isinstance(facts, Mapping):
+        raise RuleError("活动字段 facts 应为对象")
+    amount = data.get("amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
+        raise RuleError("活动字段 amount 应为整数")
+    return {"on": on, "facts": dict(facts), "amount": amount, "rule_code": data.get("rule_code")}

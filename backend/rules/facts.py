@@ -98,36 +98,3 @@ FACTS: dict[str, Fact] = {
 def get_fact(code: str) -> Fact | None:
     """The catalogue entry for `code`, or None when the fact is unknown."""
     return FACTS.get(code)
-
-
-def export_catalogue() -> dict:
-    """JSON-able catalogue for the console: facts, operators, types, activity and evidence kinds."""
-    from backend.rules.registry import CAP_PERIODS, EFFECT_KINDS, EXPIRY_POLICIES, GATE_EFFECTS
-
-    return {
-        "facts": [
-            {
-                "code": fact.code,
-                "label": fact.label,
-                "type": fact.type,
-                "operators": list(fact.operators),
-                "choices": [{"value": value, "label": label} for value, label in fact.choices],
-            }
-            for fact in FACTS.values()
-        ],
-        "operators": [{"code": code, "label": label} for code, label in OPERATOR_LABELS.items()],
-        "types": [{"code": code, "label": label} for code, label in TYPE_LABELS.items()],
-        "activity_types": [{"code": code, "label": label} for code, label in ACTIVITY_TYPES.items()],
-        "evidence_kinds": [{"code": code, "label": label} for code, label in EVIDENCE_KINDS.items()],
-        "effect_types": [{"code": code, "label": kind.label} for code, kind in EFFECT_KINDS.items()],
-        "cap_periods": [{"code": code, "label": kind.label} for code, kind in CAP_PERIODS.items()],
-        "expiry_policies": [{"code": code, "label": kind.label} for code, kind in EXPIRY_POLICIES.items()],
-        "gate_effects": [{"code": code, "label": label} for code, label in GATE_EFFECTS.items()],
-        "placeholders": [{"code": code, "label": label} for code, label in _placeholders().items()],
-    }
-
-
-def _placeholders() -> dict[str, str]:
-    from backend.rules.explain import PLACEHOLDERS
-
-    return PLACEHOLDERS

@@ -2,36 +2,13 @@
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
 
 from backend.rules.compiled import CompiledRuleSet, compile_rule_set
 from backend.rules.credit import VersionTable, evaluate_credit
 from backend.rules.errors import RuleError
+from backend.rules.events import activity_from_dict
 from backend.rules.periods import cap_period_key
 from backend.rules.points import score_activity
-
-_ACTIVITY_FIELDS = frozenset({"on", "facts", "amount", "rule_code"})
-
-
-def activity_from_dict(data: Any) -> dict:
-    """A points golden-test activity `{on, facts, amount?, rule_code?}` with its date parsed."""
-    if not isinstance(data, Mapping):
-        raise RuleError("活动应为对象")
-    unknown = sorted(set(data) - _ACTIVITY_FIELDS)
-    if unknown:
-        raise RuleError(f"活动含未知字段：{'、'.join(unknown)}")
-    try:
-        on = data["on"] if isinstance(data.get("on"), date) else date.fromisoformat(data["on"])
-    except (KeyError, TypeError, ValueError):
-        raise RuleError("活动字段 on 应为日期，如 2026-01-01") from None
-    facts = data.get("facts", {})
-    if not isinstance(facts, Mapping):
-        raise RuleError("活动字段 facts 应为对象")
-    amount = data.get("amount")
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)):
-        raise RuleError("活动字段 amount 应为整数")
-    return {"on": on, "facts": dict(facts), "amount": amount, "rule_code": data.get("rule_code")}
 
 
 def run_golden_tests(rule_set: Mapping | CompiledRuleSet) -> list[dict]:

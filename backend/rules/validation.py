@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 
 from backend.rules.conditions import validate_condition
 from backend.rules.errors import RuleError, RuleSetInvalid
-from backend.rules.events import credit_event_from_dict
+from backend.rules.events import activity_from_dict, credit_event_from_dict
 from backend.rules.explain import unknown_placeholders
 from backend.rules.facts import EVIDENCE_KINDS
 from backend.rules.registry import GATE_EFFECTS, LIST_KINDS, effect_direction
@@ -210,8 +210,6 @@ def _golden_event_problem(event: Any, kind: str | None) -> str | None:
         except RuleError as error:
             return error.message
         return None
-    from backend.rules.golden import activity_from_dict
-
     try:
         activity_from_dict(event)
     except RuleError as error:
