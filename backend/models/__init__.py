@@ -7,12 +7,25 @@ from backend.models.credit import CreditEntry, CreditObjection, CreditRepair, Cr
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.people import BindingCode, Household, Town, User, Village, Villager
 from backend.models.rulesets import PointAward, RuleSet
+from backend.models.shops import (
+    BudgetUsage,
+    IdempotencyKey,
+    PayCode,
+    Redemption,
+    RedemptionLine,
+    RewardItem,
+    Shop,
+    ShopFunding,
+    ShopOrder,
+    ShopSettlement,
+)
 from backend.models.submissions import MediaCheck, Submission, Upload
 
 __all__ = [
     "Account",
     "AuditEntry",
     "BindingCode",
+    "BudgetUsage",
     "Checkpoint",
     "CheckpointHead",
     "CreditEntry",
@@ -24,18 +37,27 @@ __all__ = [
     "EventCheckIn",
     "HonourApplication",
     "Household",
+    "IdempotencyKey",
     "Lesson",
     "LessonAttempt",
     "Lot",
     "LotMovement",
     "MediaCheck",
+    "PayCode",
     "PointAward",
     "Poll",
     "PollOption",
     "PollVote",
+    "Redemption",
+    "RedemptionLine",
     "RefreshToken",
     "RevokedToken",
+    "RewardItem",
     "RuleSet",
+    "Shop",
+    "ShopFunding",
+    "ShopOrder",
+    "ShopSettlement",
     "Submission",
     "TokenFamily",
     "Town",
