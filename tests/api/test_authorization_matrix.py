@@ -13,6 +13,7 @@ from tests.activities_factories import activity_object_factories
 from tests.credit_factories import credit_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
 from tests.shop_factories import shop_object_factories
+from tests.submission_factories import submission_object_factories
 
 MARKER = "外村机密"  # appears in every name of the other village's objects; must never reach a response
 
@@ -38,6 +39,7 @@ OBJECT_FACTORIES = {
     **activity_object_factories(MARKER),
     **shop_object_factories(MARKER),
     **credit_object_factories(MARKER),
+    **submission_object_factories(MARKER),
 }
 
 
@@ -80,7 +82,8 @@ def test_no_endpoint_reads_or_writes_another_villages_objects(app, client):
             continue
         url = rule.rule
         for arg in rule.arguments:
-            url = url.replace(f"<int:{arg}>", str(OBJECT_FACTORIES[arg](world))).replace(f"<{arg}>", "1")
+            value = str(OBJECT_FACTORIES[arg](world))
+            url = url.replace(f"<int:{arg}>", value).replace(f"<path:{arg}>", value).replace(f"<{arg}>", value)
         before = row_counts()
         for role, headers in callers.items():
             response = client.open(url, method=method, json={}, headers=headers)

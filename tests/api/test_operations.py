@@ -1,6 +1,7 @@
 """The one error body, request ids in JSON logs, metrics, health, docs and production safety."""
 
 import json
+import re
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_openapi_document_lists_every_api_endpoint_with_schemas(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.endpoint.startswith("api-docs"):
             continue
-        path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method.lower()) in documented, f"{method} {path} is not documented"
     login = spec["paths"]["/api/v1/auth/login"]["post"]

@@ -29,9 +29,9 @@ def wait_until_serving(url: str, process: subprocess.Popen, deadline_s: float = 
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}: {process.stderr.read()[-2000:]}")
         try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+            if requests.get(url + "/healthz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.1)
     raise RuntimeError("gunicorn did not start serving in time")
@@ -51,7 +51,6 @@ def demo_server(request, tmp_path_factory):
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(root),
         "FLASK_APP": "wsgi.py",
-        "PROMETHEUS_MULTIPROC_DIR": str(root / "metrics"),
         "LOG_LEVEL": "WARNING",
     }
     subprocess.run([BIN / "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -62,7 +61,7 @@ def demo_server(request, tmp_path_factory):
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,
-        env={**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"},
+        env={**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(root / "metrics")},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
