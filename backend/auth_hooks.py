@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from flask import g
 from flask_babel import gettext
 from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
 
@@ -39,14 +40,25 @@ def current_caller() -> Caller:
     return Caller.of(current_user)
 
 
+def verified_caller(*, refresh: bool = False) -> Caller:
+    """Verify the request's token once per request (signature, revocation, user) and keep its Caller on `g`.
+
+    Decorators stacked on one view (e.g. `@idempotent` and `@signed_in`) share the one verification.
+    """
+    callers = g.setdefault("_verified_callers", {})
+    if refresh not in callers:
+        verify_jwt_in_request(refresh=refresh)
+        callers[refresh] = current_caller()
+    return callers[refresh]
+
+
 def signed_in(*roles: str, refresh: bool = False):
     """Require a valid access token (or refresh token) and, if given, one of `roles`; pass the Caller in."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            verify_jwt_in_request(refresh=refresh)
-            caller = current_caller()
+            caller = verified_caller(refresh=refresh)
             if roles:
                 require_role(caller, *roles)
             return view(*args, caller=caller, **kwargs)

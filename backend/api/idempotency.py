@@ -5,16 +5,19 @@ answer of the view, including domain errors. The header is required (400 without
 signed-in user and kept at least IDEMPOTENCY_KEY_HOURS (default 24 h): the same key with the same body replays
 the first answer (status and body, with `Idempotent-Replayed: true`); with another body 422; while the first is
 still running 409. Server errors (5xx) are not kept: the key is released and a retry runs again.
+
+The view hands `idempotency_claim()` to its service, which records the claim inside its own transaction, so the
+work and the claim of its key commit together; the answer is kept right after.
 """
 
 import hashlib
 import json
 from functools import wraps
 
-from flask import make_response, request
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask import g, make_response, request
 from werkzeug.exceptions import HTTPException
 
+from backend.auth_hooks import verified_caller
 from backend.errors import AppError, BadRequest, InvalidInput, handle_app_error, handle_http_exception
 from backend.services import idempotency as store
 
@@ -51,35 +54,46 @@ def _replay(status: int, body: str):
     return response
 
 
+def idempotency_claim() -> store.Claim:
+    """The claim of this request's Idempotency-Key, for the view to pass to its service."""
+    return g._idempotency_claim
+
+
 def idempotent(view):
     """Run `view` at most once per (user, Idempotency-Key); see the module docstring for the answers."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        verify_jwt_in_request()
+        caller = verified_caller()
         key = (request.headers.get(HEADER) or "").strip()
         if not key:
             raise MissingKey()
         if len(key) > MAX_KEY_LENGTH:
             raise InvalidInput(errors={HEADER: ["Idempotency-Key 太长（最多 255 个字符）。"]})
-        started = store.start_request(user_id=current_user.id, key=key, fingerprint=request_fingerprint())
-        if started.key_id is None:
-            return _replay(started.status, started.body)
+        claim = store.Claim(user_id=caller.user_id, key=key, fingerprint=request_fingerprint())
+        earlier = store.look_up_key(user_id=claim.user_id, key=key, fingerprint=claim.fingerprint)
+        if earlier is not None:
+            return _replay(earlier.status, earlier.body)
+        g._idempotency_claim = claim
         try:
             response = make_response(view(*args, **kwargs))
+        except store.KeyInProgress:
+            # A concurrent request with this key claimed it first; ours wrote nothing. Answer as it did, or 409.
+            earlier = store.look_up_key(user_id=claim.user_id, key=key, fingerprint=claim.fingerprint)
+            if earlier is None:
+                raise
+            return _replay(earlier.status, earlier.body)
         except AppError as error:
             response = handle_app_error(error)
         except HTTPException as error:
             response = handle_http_exception(error)
         except BaseException:
-            store.release_request(key_id=started.key_id)
+            store.release_request(claim=claim)
             raise
         if response.status_code >= 500:
-            store.release_request(key_id=started.key_id)
-        else:
-            store.finish_request(
-                key_id=started.key_id, status=response.status_code, body=response.get_data(as_text=True)
-            )
-        return response
+            store.release_request(claim=claim)
+            return response
+        twin = store.finish_request(claim=claim, status=response.status_code, body=response.get_data(as_text=True))
+        return response if twin is None else _replay(twin.status, twin.body)
 
     return wrapper

@@ -7,7 +7,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from backend.api.common import PageArgs, page_schema
-from backend.api.idempotency import HEADER_DOC, idempotent
+from backend.api.idempotency import HEADER_DOC, idempotency_claim, idempotent
 from backend.api.shop_schemas import OrderOut, PayCodeOut, ReceiptOut, RedeemIn, RejectIn, TokenArgs
 from backend.auth_hooks import signed_in
 from backend.extensions import limiter
@@ -57,7 +57,9 @@ def redeem(args, caller):
     limit / village budget, 403 shopkeeper of another shop or blocked villager, 422 bad input.
     """
     shop_id, pay_code, items = args["shop_id"], args["pay_code"], args["items"]
-    return redemption.redeem_points(caller=caller, shop_id=shop_id, pay_code=pay_code, items=items)
+    return redemption.redeem_points(
+        caller=caller, shop_id=shop_id, pay_code=pay_code, items=items, claim=idempotency_claim()
+    )
 
 
 @blp.post("/redemptions/<int:redemption_id>/void")

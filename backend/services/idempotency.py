@@ -4,13 +4,17 @@ A key belongs to the user who sent it. The first request with a key records the 
 runs; its answer (status and body) is kept for IDEMPOTENCY_KEY_HOURS (24 by default) and replayed for every
 retry with the same body. A retry with another body is refused (422), a retry while the first is still running
 gets 409. A request that ended in a server error releases its key so that a retry can run again.
+
+The claim is written by the use case itself, inside its own transaction (`record_claim`), so that a sale and
+the claim of its key commit together; `finish_request` then keeps the answer. A request refused before it wrote
+anything keeps its answer with one insert (`finish_request` without a committed claim).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backend import clock
@@ -29,12 +33,26 @@ class KeyReused(InvalidInput):
 
 
 @dataclass(frozen=True)
-class Started:
-    """Either a fresh claim (`key_id`) or a finished earlier answer to replay (`status`, `body`)."""
+class Answer:
+    """A finished earlier answer to replay."""
 
-    key_id: int | None = None
-    status: int | None = None
-    body: str | None = None
+    status: int
+    body: str
+
+
+@dataclass
+class Claim:
+    """A key this request means to run under; `record_claim` writes it inside the use case's transaction."""
+
+    user_id: int
+    key: str
+    fingerprint: str
+    row: IdempotencyKey | None = field(default=None, repr=False)
+
+    @property
+    def committed(self) -> bool:
+        """True once the transaction that recorded the claim has committed (a rollback drops the row)."""
+        return self.row is not None and inspect(self.row).persistent
 
 
 def _stale(row: IdempotencyKey) -> bool:
@@ -46,46 +64,77 @@ def _stale(row: IdempotencyKey) -> bool:
     return row.response_status is None and now - row.created_at >= lock
 
 
-def start_request(*, user_id: int, key: str, fingerprint: str) -> Started:
-    """Claim `key` for this request, or say what to answer instead (replay, 409 running, 422 other body)."""
-    for _attempt in range(2):
-        try:
-            with write_transaction() as session:
-                row = session.execute(
-                    select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-                ).scalar_one_or_none()
-                if row is not None and _stale(row):
-                    session.delete(row)
-                    session.flush()
-                    row = None
-                if row is None:
-                    row = IdempotencyKey(user_id=user_id, key=key, fingerprint=fingerprint)
-                    session.add(row)
-                    session.flush()
-                    return Started(key_id=row.id)
-                if row.fingerprint != fingerprint:
-                    raise KeyReused()
-                if row.response_status is None:
-                    raise KeyInProgress()
-                return Started(status=row.response_status, body=row.response_body)
-        except IntegrityError:
-            # A concurrent first request inserted the same key between our read and our insert: look again.
-            db.session.rollback()
-    raise KeyInProgress()
+def look_up_key(*, user_id: int, key: str, fingerprint: str) -> Answer | None:
+    """The earlier answer under `key` to replay, None when the key is free; 422 other body, 409 still running."""
+    row = db.session.execute(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    if _stale(row):
+        with write_transaction() as session:
+            session.execute(
+                delete(IdempotencyKey).where(IdempotencyKey.id == row.id, IdempotencyKey.created_at == row.created_at)
+            )
+        return None
+    if row.fingerprint != fingerprint:
+        raise KeyReused()
+    if row.response_status is None:
+        raise KeyInProgress()
+    return Answer(status=row.response_status, body=row.response_body)
 
 
-def finish_request(*, key_id: int, status: int, body: str) -> None:
-    """Keep the answer of the request that holds `key_id`, for replay."""
-    with write_transaction() as session:
-        session.execute(
-            update(IdempotencyKey).where(IdempotencyKey.id == key_id).values(response_status=status, response_body=body)
-        )
+def record_claim(session, claim: Claim) -> None:
+    """Inside the use case's transaction: take the key; 409 when a concurrent request with it got there first."""
+    row = IdempotencyKey(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint, created_at=clock.now())
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise KeyInProgress() from None  # the caller's transaction rolls back; nothing of this request stays
+    claim.row = row
 
 
-def release_request(*, key_id: int) -> None:
+def finish_request(*, claim: Claim, status: int, body: str) -> Answer | None:
+    """Keep the answer for replay. None when kept; a concurrent twin's answer when that twin holds the key.
+
+    Raises KeyInProgress (409) when the twin is still running.
+    """
+    if claim.committed:
+        with write_transaction() as session:
+            session.execute(
+                update(IdempotencyKey)
+                .where(IdempotencyKey.id == claim.row.id)
+                .values(response_status=status, response_body=body)
+            )
+        return None
+    try:
+        with write_transaction() as session:
+            session.add(
+                IdempotencyKey(
+                    user_id=claim.user_id,
+                    key=claim.key,
+                    fingerprint=claim.fingerprint,
+                    created_at=clock.now(),
+                    response_status=status,
+                    response_body=body,
+                )
+            )
+        return None
+    except IntegrityError:
+        # A concurrent request with the same key claimed it while this one was being refused: answer as it does.
+        earlier = look_up_key(user_id=claim.user_id, key=claim.key, fingerprint=claim.fingerprint)
+        if earlier is None:
+            raise KeyInProgress() from None  # the twin failed on our side and let the key go; a retry runs
+        return earlier
+
+
+def release_request(*, claim: Claim) -> None:
     """Forget a claim whose request failed on our side, so that a retry runs afresh."""
+    if not claim.committed:
+        return
     with write_transaction() as session:
-        session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == key_id))
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim.row.id))
 
 
 def purge_expired_keys() -> int:

@@ -31,6 +31,7 @@ from backend.models import (
 )
 from backend.services.audit import record_audit
 from backend.services.gates import redemption_block_reason
+from backend.services.idempotency import Claim, record_claim
 from backend.services.ledger import account_for_shop, reverse_transfer, spend_points, villager_balance
 from backend.services.paycodes import NotBound, RedemptionBlocked, consume_pay_code
 
@@ -264,11 +265,19 @@ def sell_items(
     return sale
 
 
-def redeem_points(*, caller: Caller, shop_id: int, pay_code: str, items: list[dict]) -> Redemption:
-    """Scan-to-pay: consume the villager's pay code and sell `items` at the caller's shop, all or nothing."""
+def redeem_points(
+    *, caller: Caller, shop_id: int, pay_code: str, items: list[dict], claim: Claim | None = None
+) -> Redemption:
+    """Scan-to-pay: consume the villager's pay code and sell `items` at the caller's shop, all or nothing.
+
+    `claim` (the request's Idempotency-Key) is taken in the same transaction, so the sale and the claim of its
+    key commit together.
+    """
     if caller.role != "shopkeeper" or caller.shop_id != shop_id:
         raise WrongShop()
     with write_transaction() as session:
+        if claim is not None:
+            record_claim(session, claim)
         shop = session.get(Shop, shop_id)
         if shop is None:
             raise NotFound()
