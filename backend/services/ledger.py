@@ -204,9 +204,19 @@ def _post(session: Session, booking: _Booking, legs: list[tuple[Account, int]]) 
     return transfer
 
 
-def _book(session: Session, booking: _Booking, legs: list[tuple[Account, int]], *, check=None) -> tuple[Transfer, bool]:
-    """Lock, then replay an earlier call with the same key, or run `check` and post; True when posted now."""
+def _book(
+    session: Session, booking: _Booking, legs: list[tuple[Account, int]], *, check=None, new_key: bool = False
+) -> tuple[Transfer, bool]:
+    """Lock, then replay an earlier call with the same key, or run `check` and post; True when posted now.
+
+    `new_key`: the caller guarantees no transfer can hold the key yet (it names a row its own transaction just
+    inserted), so the replay lookup and its savepoint are skipped; the unique key still guards it.
+    """
     _lock(session, *(account for account, _amount in legs))
+    if new_key:
+        if check is not None:
+            check()
+        return _post(session, booking, legs), True
     earlier = _replay(session, booking, legs)
     if earlier is not None:
         return earlier, False
@@ -298,9 +308,9 @@ def _credit_villager(session: Session, booking: _Booking, source: Account, villa
     return transfer, fresh
 
 
-def _debit_villager(session: Session, booking: _Booking, villager: Account, target: Account):
+def _debit_villager(session: Session, booking: _Booking, villager: Account, target: Account, *, new_key=False):
     legs = [(villager, -booking.amount), (target, booking.amount)]
-    transfer, fresh = _book(session, booking, legs, check=_need(villager, booking.amount))
+    transfer, fresh = _book(session, booking, legs, check=_need(villager, booking.amount), new_key=new_key)
     if fresh:
         _consume(session, villager, transfer, booking.amount)
     return transfer, fresh
@@ -359,8 +369,15 @@ def spend_points(
     source_id: int | None,
     idempotency_key: str,
     actor_id: int | None = None,
+    from_account: Account | None = None,
+    new_key: bool = False,
 ) -> Transfer:
-    """Points from the villager to `to_account` (e.g. a shop's), oldest lots first; 409 when too few."""
+    """Points from the villager to `to_account` (e.g. a shop's), oldest lots first; 409 when too few.
+
+    `from_account`: the villager's account if the caller already holds it (its balance is current after the
+    call). `new_key`: the key names a row the caller's transaction just created, so no earlier transfer can
+    hold it (no replay lookup).
+    """
     _require_positive(amount)
     booking = _Booking(
         kind="spend",
@@ -373,8 +390,8 @@ def spend_points(
         actor_id=actor_id,
         earned_on=clock.today(),
     )
-    villager = account_for_villager(session, villager_id=villager_id, village_id=village_id)
-    return _debit_villager(session, booking, villager, to_account)[0]
+    villager = from_account or account_for_villager(session, villager_id=villager_id, village_id=village_id)
+    return _debit_villager(session, booking, villager, to_account, new_key=new_key)[0]
 
 
 def reverse_transfer(

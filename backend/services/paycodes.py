@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from backend import clock
 from backend.access import Caller
@@ -82,20 +81,22 @@ def consume_pay_code(session, token: str) -> PayCode:
     The guarded UPDATE is the lock: of concurrent redeemers of one code, exactly one changes the row; the others
     wait for its commit and then find it used (or, if it rolled back, try again on an unused code).
     """
-    code = session.execute(select(PayCode).where(PayCode.token_hash == token_hash(token))).scalar_one_or_none()
+    moment = clock.now()
+    digest = token_hash(token)
+    code = session.execute(
+        update(PayCode)
+        .where(PayCode.token_hash == digest, PayCode.used_at.is_(None), PayCode.expires_at > moment)
+        .values(used_at=moment)
+        .returning(PayCode)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalar_one_or_none()
+    if code is not None:
+        return code
+    code = session.execute(
+        select(PayCode).where(PayCode.token_hash == digest).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
     if code is None:
         raise PayCodeUnknown()
-    moment = clock.now()
-    taken = session.execute(
-        update(PayCode)
-        .where(PayCode.id == code.id, PayCode.used_at.is_(None), PayCode.expires_at > moment)
-        .values(used_at=moment)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if taken != 1:
-        session.refresh(code)
-        if code.used_at is not None:
-            raise PayCodeUsed()
-        raise PayCodeExpired()
-    set_committed_value(code, "used_at", moment)
-    return code
+    if code.used_at is not None:
+        raise PayCodeUsed()
+    raise PayCodeExpired()

@@ -32,7 +32,7 @@ from backend.models import (
 from backend.services.audit import record_audit
 from backend.services.gates import redemption_block_reason
 from backend.services.idempotency import Claim, record_claim
-from backend.services.ledger import account_for_shop, reverse_transfer, spend_points, villager_balance
+from backend.services.ledger import account_for_shop, account_for_villager, reverse_transfer, spend_points
 from backend.services.paycodes import NotBound, RedemptionBlocked, consume_pay_code
 
 
@@ -120,8 +120,11 @@ def _check_served(session, shop: Shop, village_id: int) -> None:
         raise NotServed()
 
 
-def _check_limits(session, villager_id: int, month: str, lines: list[tuple[RewardItem, int]]) -> None:
-    """Per-person monthly limits, read under the villager's account lock (taken by the ledger's spend)."""
+def _check_limits(session, sale: Redemption, lines: list[tuple[RewardItem, int]]) -> None:
+    """Per-person monthly limits, read under the villager's account lock (taken by the ledger's spend).
+
+    Counts the villager's other completed sales of the month (this sale's own lines are already written).
+    """
     limited = {item.id: (item, quantity) for item, quantity in lines if item.monthly_limit is not None}
     if not limited:
         return
@@ -130,9 +133,10 @@ def _check_limits(session, villager_id: int, month: str, lines: list[tuple[Rewar
             select(RedemptionLine.item_id, func.sum(RedemptionLine.quantity))
             .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
             .where(
-                Redemption.villager_id == villager_id,
-                Redemption.month == month,
+                Redemption.villager_id == sale.villager_id,
+                Redemption.month == sale.month,
                 Redemption.status == "completed",
+                Redemption.id != sale.id,
                 RedemptionLine.item_id.in_(limited),
             )
             .group_by(RedemptionLine.item_id)
@@ -217,10 +221,12 @@ def sell_items(
             raise OutOfStock(item=item.name, left=item.stock)
     moment = clock.now()
     month = month_of(moment)
+    # The lines and the shop go in with the sale (one flush), and stay loaded for the receipt after the commit.
     sale = Redemption(
         village_id=village_id,
         receipt_no=_receipt_no(moment),
         shop_id=shop.id,
+        shop=shop,
         villager_id=villager_id,
         pay_code_id=pay_code_id,
         order_id=order_id,
@@ -230,9 +236,21 @@ def sell_items(
         month=month,
         status="completed",
         created_at=moment,
+        lines=[
+            RedemptionLine(
+                village_id=village_id,
+                item_id=item.id,
+                item_name=item.name,
+                unit_points=item.price_points,
+                quantity=quantity,
+                points=item.price_points * quantity,
+            )
+            for item, quantity in lines
+        ],
     )
     session.add(sale)
     session.flush()
+    villager = account_for_villager(session, villager_id=villager_id, village_id=village_id)
     transfer = spend_points(
         session,
         villager_id=villager_id,
@@ -244,24 +262,14 @@ def sell_items(
         source_id=sale.id,
         idempotency_key=f"redemption:{sale.id}",
         actor_id=shopkeeper_id,
+        from_account=villager,
+        new_key=True,
     )
-    _check_limits(session, villager_id, month, lines)
+    _check_limits(session, sale, lines)
     _take_stock(session, lines)
     _charge_budget(session, village_id, month, total)
-    for item, quantity in lines:
-        session.add(
-            RedemptionLine(
-                village_id=village_id,
-                redemption_id=sale.id,
-                item_id=item.id,
-                item_name=item.name,
-                unit_points=item.price_points,
-                quantity=quantity,
-                points=item.price_points * quantity,
-            )
-        )
-    sale.transfer_id = transfer.id
-    sale.balance_after = villager_balance(session, villager_id)
+    # Both set at once after the last statement: one UPDATE, flushed by the commit.
+    sale.transfer_id, sale.balance_after = transfer.id, villager.balance
     return sale
 
 
