@@ -61,7 +61,12 @@ def demo_server(request, tmp_path_factory):
     process = subprocess.Popen(
         [BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT,
-        env={**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(root / "metrics")},
+        env={
+            **env,
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "2",
+            "PROMETHEUS_MULTIPROC_DIR": str(root / "metrics"),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
