@@ -4,6 +4,7 @@
 def blueprints() -> list:
     from backend.api import (
         activities,
+        audit,
         auth,
         credit,
         events,
@@ -30,4 +31,5 @@ def blueprints() -> list:
         shops.blp,
         redemptions.blp,
         credit.blp,
+        audit.blp,
     ]

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from backend.access import get_scoped_or_404
-from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.common import InSchema, OutSchema, page_schema
 from backend.api.people_schemas import (
     BindingCodeOut,
     VillagerCreateIn,
@@ -143,30 +143,3 @@ def export_roster(village_id, caller):
     return send_file(
         io.BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=f"{village.code}-花名册.xlsx"
     )
-
-
-class AuditListArgs(PageArgs):
-    village_id = fields.Integer(load_default=None)
-
-
-class AuditOut(OutSchema):
-    id = fields.Integer()
-    created_at = fields.DateTime()
-    village_id = fields.Integer(allow_none=True)
-    actor_id = fields.Integer(allow_none=True)
-    actor_role = fields.String(allow_none=True)
-    action = fields.String()
-    entity_type = fields.String()
-    entity_id = fields.Integer(allow_none=True)
-    before = fields.Dict(allow_none=True)
-    after = fields.Dict(allow_none=True)
-    request_id = fields.String(allow_none=True)
-
-
-@blp.get("/audit-log")
-@blp.arguments(AuditListArgs, location="query")
-@blp.response(200, page_schema(AuditOut, "AuditPage"))
-@signed_in(*STAFF)
-def list_audit(args, caller):
-    """Who changed what, newest first."""
-    return directory.list_audit(caller=caller, **args)
