@@ -10,7 +10,7 @@ from backend.access import Caller, require_role
 from backend.errors import error_response
 from backend.extensions import db
 from backend.models import User
-from backend.services.auth import is_token_revoked
+from backend.services.auth import token_user
 
 
 def _unauthorized(status: str, message: str):
@@ -18,14 +18,18 @@ def _unauthorized(status: str, message: str):
 
 
 def register_jwt_callbacks(jwt: JWTManager) -> None:
-    @jwt.user_lookup_loader
-    def _load_user(_header, payload):
-        user = db.session.get(User, int(payload["sub"]))
-        return user if user is not None and user.is_active else None
-
+    # flask-jwt-extended asks for revocation first and for the user after; one query answers both.
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header, payload):
-        return is_token_revoked(payload)
+        user, revoked = token_user(payload)
+        g.setdefault("_token_users", {})[payload["jti"]] = user
+        return revoked
+
+    @jwt.user_lookup_loader
+    def _load_user(_header, payload):
+        users = g.get("_token_users", {})
+        user = users[payload["jti"]] if payload["jti"] in users else db.session.get(User, int(payload["sub"]))
+        return user if user is not None and user.is_active else None
 
     jwt.expired_token_loader(lambda _h, _p: _unauthorized("token_expired", "登录已过期，请重新登录。"))
     jwt.invalid_token_loader(lambda _reason: _unauthorized("token_invalid", "登录凭证无效，请重新登录。"))

@@ -6,15 +6,17 @@ signed-in user and kept at least IDEMPOTENCY_KEY_HOURS (default 24 h): the same 
 the first answer (status and body, with `Idempotent-Replayed: true`); with another body 422; while the first is
 still running 409. Server errors (5xx) are not kept: the key is released and a retry runs again.
 
-The view hands `idempotency_claim()` to its service, which records the claim inside its own transaction, so the
-work and the claim of its key commit together; the answer is kept right after.
+The view hands `idempotency_claim(schema, status)` to its service, which records the claim and keeps the rendered
+answer inside its own transaction, so the work, the claim of its key and the answer commit together; the view then
+returns `kept_response(claim)`, the very body that retries will get. A view that passes no schema has its answer
+kept right after its transaction instead.
 """
 
 import hashlib
 import json
 from functools import wraps
 
-from flask import g, make_response, request
+from flask import current_app, g, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from backend.auth_hooks import verified_caller
@@ -54,9 +56,23 @@ def _replay(status: int, body: str):
     return response
 
 
-def idempotency_claim() -> store.Claim:
-    """The claim of this request's Idempotency-Key, for the view to pass to its service."""
-    return g._idempotency_claim
+def idempotency_claim(schema=None, status: int = 200) -> store.Claim:
+    """The claim of this request's Idempotency-Key, for the view to pass to its service.
+
+    With a marshmallow `schema`, the service keeps the answer (`status`, the result dumped as JSON) in its own
+    transaction.
+    """
+    claim = g._idempotency_claim
+    if schema is not None:
+        claim.render = lambda result: (status, current_app.json.dumps(schema.dump(result)))
+    return claim
+
+
+def kept_response(claim: store.Claim):
+    """The answer the service kept with its work, as the response (what a retry will replay, byte for byte)."""
+    response = make_response(claim.answer.body, claim.answer.status)
+    response.mimetype = "application/json"
+    return response
 
 
 def idempotent(view):
@@ -90,6 +106,8 @@ def idempotent(view):
         except BaseException:
             store.release_request(claim=claim)
             raise
+        if claim.answer is not None and response.status_code == claim.answer.status:
+            return response  # kept inside the use case's transaction
         if response.status_code >= 500:
             store.release_request(claim=claim)
             return response

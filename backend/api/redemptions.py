@@ -7,7 +7,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from backend.api.common import PageArgs, page_schema
-from backend.api.idempotency import HEADER_DOC, idempotency_claim, idempotent
+from backend.api.idempotency import HEADER_DOC, idempotency_claim, idempotent, kept_response
 from backend.api.shop_schemas import OrderOut, PayCodeOut, ReceiptOut, RedeemIn, RejectIn, TokenArgs
 from backend.auth_hooks import signed_in
 from backend.extensions import limiter
@@ -56,10 +56,11 @@ def redeem(args, caller):
     Refusals: 404 unknown code, 410 expired code, 409 used code / insufficient points / out of stock / monthly
     limit / village budget, 403 shopkeeper of another shop or blocked villager, 422 bad input.
     """
-    shop_id, pay_code, items = args["shop_id"], args["pay_code"], args["items"]
-    return redemption.redeem_points(
-        caller=caller, shop_id=shop_id, pay_code=pay_code, items=items, claim=idempotency_claim()
+    claim = idempotency_claim(ReceiptOut(), 201)
+    redemption.redeem_points(
+        caller=caller, shop_id=args["shop_id"], pay_code=args["pay_code"], items=args["items"], claim=claim
     )
+    return kept_response(claim)
 
 
 @blp.post("/redemptions/<int:redemption_id>/void")

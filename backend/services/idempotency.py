@@ -6,10 +6,13 @@ retry with the same body. A retry with another body is refused (422), a retry wh
 gets 409. A request that ended in a server error releases its key so that a retry can run again.
 
 The claim is written by the use case itself, inside its own transaction (`record_claim`), so that a sale and
-the claim of its key commit together; `finish_request` then keeps the answer. A request refused before it wrote
-anything keeps its answer with one insert (`finish_request` without a committed claim).
+the claim of its key commit together. A claim that knows how to render its answer (`render`, set by the API
+layer) keeps the answer in that same transaction too (`keep_answer`); otherwise `finish_request` keeps it
+afterwards. A request refused before it wrote anything keeps its answer with one insert (`finish_request`
+without a committed claim).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -48,6 +51,9 @@ class Claim:
     key: str
     fingerprint: str
     row: IdempotencyKey | None = field(default=None, repr=False)
+    # (status, body) of the answer a use case's result gets; set by the API layer, which owns the rendering.
+    render: Callable[[object], tuple[int, str]] | None = field(default=None, repr=False)
+    answer: Answer | None = None
 
     @property
     def committed(self) -> bool:
@@ -93,6 +99,15 @@ def record_claim(session, claim: Claim) -> None:
     except IntegrityError:
         raise KeyInProgress() from None  # the caller's transaction rolls back; nothing of this request stays
     claim.row = row
+
+
+def keep_answer(session, claim: Claim, result) -> None:
+    """Inside the use case's transaction, after its work: keep the answer, so work and answer commit together."""
+    if claim.render is None or claim.row is None:
+        return
+    status, body = claim.render(result)
+    claim.row.response_status, claim.row.response_body = status, body  # written by the commit's flush
+    claim.answer = Answer(status=status, body=body)
 
 
 def finish_request(*, claim: Claim, status: int, body: str) -> Answer | None:

@@ -37,6 +37,7 @@ __all__ = [
     "ledger_totals",
     "list_expiring_points",
     "list_my_ledger",
+    "lock_sale_accounts",
     "points_earned_between",
     "points_summary",
     "reverse_transfer",
@@ -104,6 +105,28 @@ def issuing_account(session: Session, village_id: int) -> Account:
 def expiry_account(session: Session, village_id: int) -> Account:
     """Where a village's expired points go."""
     return _get_or_create(session, f"village:{village_id}:expiry", kind="expiry", village_id=village_id)
+
+
+def lock_sale_accounts(session: Session, *, villager_id: int, village_id: int, shop_id: int) -> tuple[Account, Account]:
+    """The villager's and the shop's accounts, locked in ascending id order and current: one query once both exist."""
+    villager_key, shop_key = f"villager:{villager_id}", f"shop:{shop_id}:village:{village_id}"
+    # PostgreSQL locks the rows as the sort hands them over, so ORDER BY id keeps the one lock order.
+    found = {
+        account.owner_key: account
+        for account in session.execute(
+            select(Account)
+            .where(Account.owner_key.in_([villager_key, shop_key]))
+            .order_by(Account.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    if villager_key in found and shop_key in found:
+        return found[villager_key], found[shop_key]
+    villager = account_for_villager(session, villager_id=villager_id, village_id=village_id)
+    shop = account_for_shop(session, shop_id=shop_id, village_id=village_id)
+    _lock(session, villager, shop)
+    return villager, shop
 
 
 def _lock(session: Session, *accounts: Account) -> None:
@@ -205,14 +228,22 @@ def _post(session: Session, booking: _Booking, legs: list[tuple[Account, int]]) 
 
 
 def _book(
-    session: Session, booking: _Booking, legs: list[tuple[Account, int]], *, check=None, new_key: bool = False
+    session: Session,
+    booking: _Booking,
+    legs: list[tuple[Account, int]],
+    *,
+    check=None,
+    new_key: bool = False,
+    locked: bool = False,
 ) -> tuple[Transfer, bool]:
     """Lock, then replay an earlier call with the same key, or run `check` and post; True when posted now.
 
     `new_key`: the caller guarantees no transfer can hold the key yet (it names a row its own transaction just
     inserted), so the replay lookup and its savepoint are skipped; the unique key still guards it.
+    `locked`: the caller already holds the legs' accounts locked and current (`lock_sale_accounts`).
     """
-    _lock(session, *(account for account, _amount in legs))
+    if not locked:
+        _lock(session, *(account for account, _amount in legs))
     if new_key:
         if check is not None:
             check()
@@ -308,9 +339,12 @@ def _credit_villager(session: Session, booking: _Booking, source: Account, villa
     return transfer, fresh
 
 
-def _debit_villager(session: Session, booking: _Booking, villager: Account, target: Account, *, new_key=False):
+def _debit_villager(
+    session: Session, booking: _Booking, villager: Account, target: Account, *, new_key=False, locked=False
+):
     legs = [(villager, -booking.amount), (target, booking.amount)]
-    transfer, fresh = _book(session, booking, legs, check=_need(villager, booking.amount), new_key=new_key)
+    check = _need(villager, booking.amount)
+    transfer, fresh = _book(session, booking, legs, check=check, new_key=new_key, locked=locked)
     if fresh:
         _consume(session, villager, transfer, booking.amount)
     return transfer, fresh
@@ -371,12 +405,13 @@ def spend_points(
     actor_id: int | None = None,
     from_account: Account | None = None,
     new_key: bool = False,
+    locked: bool = False,
 ) -> Transfer:
     """Points from the villager to `to_account` (e.g. a shop's), oldest lots first; 409 when too few.
 
     `from_account`: the villager's account if the caller already holds it (its balance is current after the
     call). `new_key`: the key names a row the caller's transaction just created, so no earlier transfer can
-    hold it (no replay lookup).
+    hold it (no replay lookup). `locked`: both accounts come from `lock_sale_accounts` in this transaction.
     """
     _require_positive(amount)
     booking = _Booking(
@@ -391,7 +426,7 @@ def spend_points(
         earned_on=clock.today(),
     )
     villager = from_account or account_for_villager(session, villager_id=villager_id, village_id=village_id)
-    return _debit_villager(session, booking, villager, to_account, new_key=new_key)[0]
+    return _debit_villager(session, booking, villager, to_account, new_key=new_key, locked=locked)[0]
 
 
 def reverse_transfer(

@@ -31,8 +31,8 @@ from backend.models import (
 )
 from backend.services.audit import record_audit
 from backend.services.gates import redemption_block_reason
-from backend.services.idempotency import Claim, record_claim
-from backend.services.ledger import account_for_shop, account_for_villager, reverse_transfer, spend_points
+from backend.services.idempotency import Claim, keep_answer, record_claim
+from backend.services.ledger import lock_sale_accounts, reverse_transfer, spend_points
 from backend.services.paycodes import NotBound, RedemptionBlocked, consume_pay_code
 
 
@@ -165,12 +165,16 @@ def _take_stock(session, lines: list[tuple[RewardItem, int]]) -> None:
 
 def _charge_budget(session, village_id: int, month: str, points: int) -> None:
     """Count `points` against the village's month; refused beyond its budget. A guarded UPDATE on one row."""
-    funding = session.get(ShopFunding, village_id)
-    budget = funding.monthly_budget_points if funding else None
-    stmt = update(BudgetUsage).where(BudgetUsage.village_id == village_id, BudgetUsage.month == month)
-    if budget is not None:
-        stmt = stmt.where(BudgetUsage.points + points <= budget)
-    stmt = stmt.values(points=BudgetUsage.points + points).execution_options(synchronize_session=False)
+    limit = select(ShopFunding.monthly_budget_points).where(ShopFunding.village_id == village_id)
+    budget = limit.scalar_subquery()
+    after = BudgetUsage.points + points
+    stmt = (
+        update(BudgetUsage)
+        .where(BudgetUsage.village_id == village_id, BudgetUsage.month == month)
+        .where(func.coalesce(budget, after) >= after)  # no funding row or no budget set: unlimited
+        .values(points=after)
+        .execution_options(synchronize_session=False)
+    )
     if session.execute(stmt).rowcount == 1:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -179,7 +183,7 @@ def _charge_budget(session, village_id: int, month: str, points: int) -> None:
         used = session.execute(
             select(BudgetUsage.points).where(BudgetUsage.village_id == village_id, BudgetUsage.month == month)
         ).scalar_one()
-        raise BudgetExhausted(left=max(budget - used, 0))
+        raise BudgetExhausted(left=max(session.execute(limit).scalar_one() - used, 0))
 
 
 def _release_budget(session, village_id: int, month: str, points: int) -> None:
@@ -250,12 +254,14 @@ def sell_items(
     )
     session.add(sale)
     session.flush()
-    villager = account_for_villager(session, villager_id=villager_id, village_id=village_id)
+    villager, shop_account = lock_sale_accounts(
+        session, villager_id=villager_id, village_id=village_id, shop_id=shop.id
+    )
     transfer = spend_points(
         session,
         villager_id=villager_id,
         village_id=village_id,
-        to_account=account_for_shop(session, shop_id=shop.id, village_id=village_id),
+        to_account=shop_account,
         amount=total,
         reason=f"{shop.name} 兑换（小票 {sale.receipt_no}）",
         source_type="redemption",
@@ -264,6 +270,7 @@ def sell_items(
         actor_id=shopkeeper_id,
         from_account=villager,
         new_key=True,
+        locked=True,
     )
     _check_limits(session, sale, lines)
     _take_stock(session, lines)
@@ -278,8 +285,8 @@ def redeem_points(
 ) -> Redemption:
     """Scan-to-pay: consume the villager's pay code and sell `items` at the caller's shop, all or nothing.
 
-    `claim` (the request's Idempotency-Key) is taken in the same transaction, so the sale and the claim of its
-    key commit together.
+    `claim` (the request's Idempotency-Key) is taken, and its answer kept, in the same transaction, so the sale,
+    the claim of its key and the answer commit together.
     """
     if caller.role != "shopkeeper" or caller.shop_id != shop_id:
         raise WrongShop()
@@ -290,7 +297,7 @@ def redeem_points(
         if shop is None:
             raise NotFound()
         code = consume_pay_code(session, pay_code)
-        return sell_items(
+        sale = sell_items(
             session,
             shop=shop,
             villager_id=code.villager_id,
@@ -299,6 +306,9 @@ def redeem_points(
             shopkeeper_id=caller.user_id,
             pay_code_id=code.id,
         )
+        if claim is not None:
+            keep_answer(session, claim, sale)
+        return sale
 
 
 def void_redemption(*, caller: Caller, redemption: Redemption) -> Redemption:
