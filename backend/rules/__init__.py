@@ -47,7 +47,7 @@ leaf false. Sentence placeholders: {name} (from the fact "villager.name"), {amou
 from backend.rules.catalogue import export_catalogue
 from backend.rules.compiled import CompiledRuleSet, Level, Rule, compile_rule_set
 from backend.rules.conditions import evaluate_condition, validate_condition
-from backend.rules.credit import VersionTable, evaluate_credit
+from backend.rules.credit import CreditScore, VersionTable, evaluate_credit, score_credit
 from backend.rules.errors import RuleError, RuleSetInvalid
 from backend.rules.events import CreditEvent, credit_event_from_dict
 from backend.rules.explain import render_sentence
@@ -77,6 +77,7 @@ __all__ = [
     "CreditEvent",
     "CreditLine",
     "CreditResult",
+    "CreditScore",
     "DimensionScore",
     "GateApplied",
     "Level",
@@ -105,6 +106,7 @@ __all__ = [
     "render_sentence",
     "run_golden_tests",
     "score_activity",
+    "score_credit",
     "simulate_rule_set",
     "validate_condition",
     "validate_rule_set",

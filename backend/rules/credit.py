@@ -135,12 +135,46 @@ def tally_credit(
     table: VersionTable, events: Sequence[CreditEvent], *, as_of: date, villager_facts: Mapping[str, Any]
 ) -> Tally:
     """Score and level without sentences or reasons; `events` must already be CreditEvent objects."""
+    current = _current(table, as_of)
+    ordered = sorted(events, key=_event_key)
+    total, scored, caps, repaired_by = _score_events(table, ordered, as_of, villager_facts, keep_all=True)
+    raw = current.base_score + total
+    score, clamped, natural, gates, level = _settle(current, raw, scored, villager_facts)
+    return Tally(current, scored, raw, score, clamped, gates, level, natural, caps, repaired_by)
+
+
+class CreditScore(NamedTuple):
+    """Score, level code and the version in force at the as-of date: what a monthly snapshot stores."""
+
+    score: int
+    level: str
+    version: int
+
+
+def score_credit(
+    table: VersionTable, events: Sequence[CreditEvent], *, as_of: date, villager_facts: Mapping[str, Any]
+) -> CreditScore:
+    """Score and level only, for snapshots and simulations: the same scoring loop as tally_credit.
+
+    It keeps only the scored items a gate can look at (list entries and level caps), so nothing else is built
+    per event; `events` must already be CreditEvent objects.
+    """
+    current = _current(table, as_of)
+    ordered = sorted(events, key=_event_key)
+    total, kept, _, _ = _score_events(table, ordered, as_of, villager_facts, keep_all=False)
+    score, _, _, _, level = _settle(current, current.base_score + total, kept, villager_facts)
+    return CreditScore(score, level.code, current.version)
+
+
+def _current(table: VersionTable, as_of: date) -> CompiledRuleSet:
     current = table.at(as_of)
     if current is None:
         raise RuleError(f"{as_of.isoformat()} 时尚无生效的信用规则集")
-    ordered = sorted(events, key=_event_key)
-    scored, caps, repaired_by = _score_events(table, ordered, as_of, villager_facts)
-    raw = current.base_score + sum(item.amount for item in scored)
+    return current
+
+
+def _settle(current: CompiledRuleSet, raw: int, scored: Sequence[Scored], villager_facts: Mapping) -> tuple:
+    """Clamp the raw score, find its level and let the gates cap it: (score, clamped, natural, gates, level)."""
     score, clamped = _clamp(current, raw)
     natural = current.level_for(score)
     gates = _apply_gates(current, scored, villager_facts, current.level_rank(natural.code))
@@ -148,7 +182,7 @@ def tally_credit(
     for gate in gates:
         if gate.level is not None and current.level_rank(gate.level) > current.level_rank(level.code):
             level = current.levels[current.level_rank(gate.level)]
-    return Tally(current, scored, raw, score, clamped, gates, level, natural, caps, repaired_by)
+    return score, clamped, natural, gates, level
 
 
 def _event_key(event: CreditEvent) -> tuple:
@@ -165,8 +199,13 @@ def _clamp(current: CompiledRuleSet, raw: int) -> tuple[int, str | None]:
 
 
 def _score_events(
-    table: VersionTable, ordered: Sequence[CreditEvent], as_of: date, villager_facts: Mapping
-) -> tuple[list[Scored], list[CapApplied], dict]:
+    table: VersionTable, ordered: Sequence[CreditEvent], as_of: date, villager_facts: Mapping, *, keep_all: bool
+) -> tuple[int, list[Scored], list[CapApplied], dict]:
+    """Score events in date order: (sum of amounts, scored items, caps that cut, repairs by target id).
+
+    With `keep_all` false only the items `_apply_gates` reads are kept (counting list entries and level caps),
+    and the caps are not itemised; the amounts, and so the score, are computed the same way either way.
+    """
     repaired_by: dict[Any, CreditEvent] = {}
     for event in ordered:
         if event.kind == "repair" and _in_force(event, as_of) and event.target_id not in repaired_by:
@@ -176,17 +215,26 @@ def _score_events(
     used: dict[tuple[str, str], int] = {}
     cuts: dict[tuple[str, str, str], list] = {}
     scored: list[Scored] = []
-    sole = table.versions[0] if len(table.versions) == 1 and table.starts[0] == date.min else None
+    total = 0
+    # Most villages have one version; comparing with its first day is what table.at does, without the call.
+    sole, first_day = (table.versions[0], table.starts[0]) if len(table.versions) == 1 else (None, None)
+    rules_of = table.versions[0].rules_by_code if sole is not None else None
     append = scored.append
     for event in ordered:
-        version = sole or table.at(event.occurred_on)
-        if event.kind == "repair":
-            status = _basic_status(event, as_of) or COUNTED
-            append(Scored(event, version, None, 0, 0, status, None, None))
+        occurred_on, kind, code = event.occurred_on, event.kind, event.rule_code
+        if sole is None:
+            version = table.at(occurred_on)
+            rules_of = version.rules_by_code if version is not None else None
+        else:
+            version = sole if occurred_on >= first_day else None
+        if kind == "repair":
+            if keep_all:
+                status = _basic_status(event, as_of) or COUNTED
+                append(Scored(event, version, None, 0, 0, status, None, None))
             continue
-        rule = version.rules_by_code.get(event.rule_code) if version and event.rule_code else None
+        rule = rules_of.get(code) if version is not None and code else None
         nominal, note = _nominal(event, version, rule, villager_facts)
-        stops_on = _stops_on(event.occurred_on, rule.validity_months if rule else None, event.ends_on)
+        stops_on = _stops_on(occurred_on, rule.validity_months if rule else None, event.ends_on)
         status = _status(event, as_of, repaired_by, note)
         amount = 0
         if status == COUNTED:
@@ -195,12 +243,21 @@ def _score_events(
                 status = CAPPED
             if stops_on is not None and as_of >= stops_on:
                 status, amount = EXPIRED, 0
-        append(Scored(event, version, rule, nominal, amount, status, stops_on, note))
-    caps = [
-        CapApplied(code, period, key, entry[0], entry[1], tuple(entry[2]))
-        for (code, period, key), entry in cuts.items()
-    ]
-    return scored, caps, repaired_by
+            total += amount
+        if keep_all or (
+            status in SCORING_STATUSES
+            and (kind == "dishonesty" or (rule is not None and rule.effect["type"] == "level_cap"))
+        ):
+            append(Scored(event, version, rule, nominal, amount, status, stops_on, note))
+    caps = (
+        [
+            CapApplied(code, period, key, entry[0], entry[1], tuple(entry[2]))
+            for (code, period, key), entry in cuts.items()
+        ]
+        if keep_all
+        else []
+    )
+    return total, scored, caps, repaired_by
 
 
 def _in_force(event: CreditEvent, as_of: date) -> bool:
@@ -261,18 +318,24 @@ def _stops_on(occurred_on: date, validity_months: int | None, ends_on: date | No
 
 
 def _apply_cap(rule: Rule, event: CreditEvent, nominal: int, used: dict, cuts: dict) -> int:
-    period, limit = rule.cap["period"], rule.cap["amount"]
-    key = cap_period_key(period, event.occurred_on)
+    cap = rule.cap
+    period, limit = cap["period"], cap["amount"]
+    size = nominal if nominal >= 0 else -nominal
     if period == "per_event":
-        magnitude = min(abs(nominal), limit)
+        if size <= limit:
+            return nominal
+        magnitude = limit
+        key = cap_period_key(period, event.occurred_on)
     else:
+        key = cap_period_key(period, event.occurred_on)
         slot = (rule.code, key)
         spent = used.get(slot, 0)
-        magnitude = min(abs(nominal), max(0, limit - spent))
+        room = limit - spent
+        magnitude = size if size <= room else max(0, room)
         used[slot] = spent + magnitude
-    if magnitude != abs(nominal):
+    if magnitude != size:
         entry = cuts.setdefault((rule.code, period, key), [limit, 0, []])
-        entry[1] += abs(nominal) - magnitude
+        entry[1] += size - magnitude
         entry[2].append(event.id)
     return magnitude if nominal > 0 else -magnitude
 

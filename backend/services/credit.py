@@ -7,11 +7,11 @@ so that the same functions serve one villager's page, a village simulation and a
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from types import MappingProxyType
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -19,8 +19,17 @@ from backend.access import Caller
 from backend.errors import Conflict, InvalidInput
 from backend.extensions import db
 from backend.models import CreditEntry, CreditSnapshot, RuleSet, User, Villager
-from backend.rules import CompiledRuleSet, CreditEvent, VersionTable, compile_rule_set, evaluate_credit
+from backend.rules import (
+    CompiledRuleSet,
+    CreditEvent,
+    CreditScore,
+    VersionTable,
+    compile_rule_set,
+    evaluate_credit,
+    score_credit,
+)
 from backend.rules.credit import tally_credit
+from backend.rules.events import NO_FACTS
 
 IN_FORCE = ("published", "superseded")
 LOADED_STATUSES = ("counted", "frozen", "revoked")
@@ -75,6 +84,7 @@ def version_on(session: Session, village_id: int, day: date) -> CompiledRuleSet:
 
 EVENT_COLUMNS = (
     CreditEntry.villager_id,
+    # The rest in CreditEvent's field order, so that a row becomes an event without naming each field.
     CreditEntry.id,
     CreditEntry.occurred_on,
     CreditEntry.rule_code,
@@ -87,42 +97,32 @@ EVENT_COLUMNS = (
     CreditEntry.list_kind,
     CreditEntry.ends_on,
     CreditEntry.source,
-    CreditEntry.facts,
+    # As text: psycopg would otherwise decode every row's JSON, most of them "{}", which cost more than scoring.
+    cast(CreditEntry.facts, Text),
 )
-_NO_FACTS = MappingProxyType({})
 _DAYS: dict[str, date] = {}
+_FACTS: dict[str, Mapping] = {}
 
 
-def _day(value) -> date | None:
+def _day(value: str) -> date:
     # SQLite hands dates back as ISO text; a village's events share few distinct days, so parse each once.
-    if value is None or isinstance(value, date):
-        return value
-    found = _DAYS.get(value)
-    if found is None:
-        if len(_DAYS) > 100_000:
-            _DAYS.clear()
-        found = _DAYS[value] = date.fromisoformat(value)
+    if len(_DAYS) > 100_000:
+        _DAYS.clear()
+    found = _DAYS[value] = date.fromisoformat(value)
     return found
 
 
-_FACTS: dict[str, MappingProxyType] = {}
-
-
-def _facts(value):
-    if not value or value == "{}":
-        return _NO_FACTS
-    if not isinstance(value, str):
-        return value
+def _facts(value: str) -> Mapping:
     # Facts repeat (the same hours, the same honour level); one read-only mapping serves every repeat.
-    found = _FACTS.get(value)
-    if found is None:
-        if len(_FACTS) > 10_000:
-            _FACTS.clear()
-        found = _FACTS[value] = MappingProxyType(json.loads(value))
+    if len(_FACTS) > 10_000:
+        _FACTS.clear()
+    found = _FACTS[value] = MappingProxyType(json.loads(value))
     return found
 
 
-def load_events(session: Session, *, village_ids: Iterable[int] | None = None, villager_id: int | None = None):
+def load_events(
+    session: Session, *, village_ids: Iterable[int] | None = None, villager_id: int | None = None
+) -> dict[int, list[CreditEvent]]:
     """Every loaded entry of the villages (or of one villager), grouped by villager id (one query).
 
     The rows are read through the driver without the ORM's per-value processing: a city-wide recompute reads
@@ -143,24 +143,19 @@ def load_events(session: Session, *, village_ids: Iterable[int] | None = None, v
     finally:
         cursor.close()
     events: dict[int, list[CreditEvent]] = defaultdict(list)
-    for row in rows:
-        events[row[0]].append(
-            CreditEvent(
-                id=row[1],
-                occurred_on=_day(row[2]),
-                rule_code=row[3],
-                kind=row[4],
-                counts_from=_day(row[5]),
-                quantity=row[6],
-                amount=row[7],
-                status=row[8],
-                target_id=row[9],
-                list_kind=row[10],
-                ends_on=_day(row[11]),
-                source=row[12],
-                facts=_facts(row[13]),
-            )
-        )
+    make, days, known_facts = tuple.__new__, _DAYS, _FACTS
+    for owner, *values in rows:
+        # values: id, occurred_on, rule_code, kind, counts_from, quantity, amount, status, target_id, list_kind,
+        # ends_on, source, facts (see EVENT_COLUMNS)
+        occurred_on, counts_from, ends_on, facts = values[1], values[4], values[10], values[12]
+        if type(occurred_on) is str:
+            values[1] = days.get(occurred_on) or _day(occurred_on)
+            if counts_from is not None:
+                values[4] = days.get(counts_from) or _day(counts_from)
+            if ends_on is not None:
+                values[10] = days.get(ends_on) or _day(ends_on)
+        values[12] = NO_FACTS if not facts or facts == "{}" else known_facts.get(facts) or _facts(facts)
+        events[owner].append(make(CreditEvent, values))
     return events
 
 
@@ -197,8 +192,13 @@ def evaluate_villager(session: Session, villager: Villager, *, as_of: date):
 
 
 def tally_villager(table: VersionTable, villager, events: list[CreditEvent], as_of: date):
-    """Score and level only (no sentences): what snapshots, simulations and the profile need."""
+    """Score, level and gates (no sentences): what the redemption gate needs."""
     return tally_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
+
+
+def score_villager(table: VersionTable, villager, events: list[CreditEvent], as_of: date) -> CreditScore:
+    """Score, level and version only: what snapshots and the profile need."""
+    return score_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
 
 
 def credit_report(*, villager: Villager) -> dict:
@@ -232,8 +232,8 @@ def credit_summary(villager: Villager) -> dict | None:
     if table is None or table.at(today) is None:
         return None
     events = load_events(session, villager_id=villager.id).get(villager.id, [])
-    tally = tally_villager(table, villager, events, today)
-    return {"score": tally.score, "level": tally.level.code}
+    found = score_villager(table, villager, events, today)
+    return {"score": found.score, "level": found.level}
 
 
 def redemption_gate(session: Session, villager: Villager) -> str | None:

@@ -1,7 +1,8 @@
 """Monthly credit snapshots: every villager's score, level and rule version, recomputed set-based.
 
 Per batch of villages: one query for the rule versions, one for the villagers, one for their entries; the
-evaluation runs in Python per person; the month's rows are replaced by one bulk insert. Re-running a month
+lean evaluation (score, level, version) runs in Python per person; the month's rows are replaced by one bulk
+insert (COPY on PostgreSQL). Re-running a month
 replaces its rows inside one transaction, so a month never holds a villager twice.
 """
 
@@ -9,14 +10,14 @@ import calendar
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend import clock
 from backend.database import write_transaction
 from backend.extensions import db
 from backend.models import CreditSnapshot, Town, Village, Villager
-from backend.services.credit import load_events, load_version_tables, tally_villager
+from backend.services.credit import load_events, load_version_tables, score_villager
 
 VILLAGES_PER_BATCH = 20
 
@@ -41,8 +42,8 @@ def villages_in(*, village_code: str | None = None, town_code: str | None = None
     return list(db.session.execute(stmt).scalars())
 
 
-def compute_scores(session: Session, village_ids: Sequence[int], as_of: date) -> list[dict]:
-    """Score and level of every active villager of the villages at `as_of` (three queries)."""
+def compute_scores(session: Session, village_ids: Sequence[int], as_of: date) -> list[tuple]:
+    """(village id, villager id, score, level, rule version) of every active villager at `as_of` (three queries)."""
     tables = load_version_tables(session, village_ids)
     tables = {village_id: table for village_id, table in tables.items() if table.at(as_of) is not None}
     if not tables:
@@ -54,18 +55,37 @@ def compute_scores(session: Session, village_ids: Sequence[int], as_of: date) ->
     ).all()
     events = load_events(session, village_ids=list(tables))
     rows = []
+    no_events: list = []
     for person in people:
-        tally = tally_villager(tables[person.village_id], person, events.get(person.id, []), as_of)
-        rows.append(
-            {
-                "village_id": person.village_id,
-                "villager_id": person.id,
-                "score": tally.score,
-                "level": tally.level.code,
-                "rule_version": tally.current.version,
-            }
-        )
+        found = score_villager(tables[person.village_id], person, events.get(person.id, no_events), as_of)
+        rows.append((person.village_id, person.id, found.score, found.level, found.version))
     return rows
+
+
+SNAPSHOT_COLUMNS = ("village_id", "villager_id", "score", "level", "rule_version", "month", "as_of", "computed_at")
+
+
+def insert_snapshots(session: Session, rows: Sequence[tuple], *, month: date, as_of: date, computed_at) -> None:
+    """Bulk-insert computed rows (COPY on PostgreSQL, one executemany elsewhere) in the session's transaction."""
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    table = CreditSnapshot.__tablename__
+    columns = ", ".join(SNAPSHOT_COLUMNS)
+    tail = (month, as_of, computed_at)
+    if connection.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row + tail)
+        return
+    # The ORM's insert would build a parameter dict per row; the driver takes plain tuples, in SQLAlchemy's
+    # storage format for SQLite dates and times.
+    tail = (month.isoformat(), as_of.isoformat(), computed_at.strftime("%Y-%m-%d %H:%M:%S.%f"))
+    marks = ", ".join("?" * len(SNAPSHOT_COLUMNS))
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", [row + tail for row in rows])  # noqa: S608 - names are constants
+    finally:
+        cursor.close()
 
 
 def recompute_snapshots(
@@ -75,20 +95,17 @@ def recompute_snapshots(
     month = month_start(month)
     as_of = month_as_of(month)
     computed_at = clock.now()
-    rows: list[dict] = []
+    rows: list[tuple] = []
     for start in range(0, len(village_ids), VILLAGES_PER_BATCH):
         batch = village_ids[start : start + VILLAGES_PER_BATCH]
-        found = compute_scores(db.session, batch, as_of)
-        rows.extend(found)
+        rows.extend(compute_scores(db.session, batch, as_of))
         if progress:
             progress(len(batch))
     db.session.rollback()  # end the read transaction before taking the write lock
-    for row in rows:
-        row.update(month=month, as_of=as_of, computed_at=computed_at)
     with write_transaction() as session:
         session.execute(
             delete(CreditSnapshot).where(CreditSnapshot.month == month, CreditSnapshot.village_id.in_(village_ids))
         )
         if rows:
-            session.execute(insert(CreditSnapshot), rows)
+            insert_snapshots(session, rows, month=month, as_of=as_of, computed_at=computed_at)
     return {"month": month.strftime("%Y-%m"), "as_of": as_of, "villages": len(village_ids), "snapshots": len(rows)}
