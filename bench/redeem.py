@@ -2,14 +2,18 @@
 
 For each database: create a fresh database, seed a village, a shop, villagers with points and enough pay codes,
 start gunicorn with the repo's gunicorn.conf.py, then from 16 client threads over loopback run
-  full: POST /api/v1/redemptions (JWT, Idempotency-Key, pay code, ledger spend, stock, budget, receipt) for 20 s
-  raw:  POST /bench-raw (lock an account row, update its balance, insert one row) for 20 s, same server
-and print requests/s, p50/p99 and the ratio full/raw. Databases are dropped afterwards.
+  full:  POST /api/v1/redemptions (JWT, Idempotency-Key, pay code, ledger spend, stock, budget, receipt) for 20 s
+  raw:   POST /bench-raw (lock an account row, update its balance, insert one row) for 20 s, same server
+  floor: GET /api/v1/shops/{id} by the same shopkeeper (token checks and one read): what any signed-in request
+         of the app costs before it does anything, to show how much of the gap is the framework's
+and print requests/s, p50/p99, the CPU each request cost the app's workers and the database server (read from
+the processes, so that they stay meaningful on a busy machine), and the ratio full/raw. Databases are dropped.
 
     .venv/bin/python bench/redeem.py [--seconds 20] [--connections 16] [--only postgresql|sqlite]
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -22,6 +26,8 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -185,7 +191,33 @@ def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen:
     raise RuntimeError(f"gunicorn did not start:\n{tail}")
 
 
-def load(port: int, seconds: float, connections: int, make_request) -> dict:
+def cpu_by_pid(find) -> dict[int, float]:
+    """CPU seconds so far of each process `find()` lists (a process that ends in between is simply not counted)."""
+    found = {}
+    for process in find():
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            found[process.pid] = times.user + times.system
+    return found
+
+
+def server_processes(server: subprocess.Popen, kind: str) -> dict:
+    """How to find the gunicorn workers and, on PostgreSQL, the database server's processes (backends included)."""
+
+    def workers():
+        return psutil.Process(server.pid).children()
+
+    def database():
+        return [p for p in psutil.process_iter(["name", "username"]) if p.info["username"] == "postgres"]
+
+    return {"app": workers, "db": database} if kind == "postgresql" else {"app": workers}
+
+
+def cpu_used(began: dict[int, float], ended: dict[int, float]) -> float:
+    return sum(seconds - began.get(pid, 0.0) for pid, seconds in ended.items())
+
+
+def load(port: int, seconds: float, connections: int, make_request, processes: dict | None = None) -> dict:
     """Closed-loop load: each thread sends one request after another for `seconds`."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -214,6 +246,8 @@ def load(port: int, seconds: float, connections: int, make_request) -> dict:
                 statuses[code] = statuses.get(code, 0) + count
 
     threads = [threading.Thread(target=worker) for _ in range(connections)]
+    processes = processes or {}
+    server_began = {name: cpu_by_pid(find) for name, find in processes.items()}
     cpu_began = time.process_time()
     began = time.perf_counter()
     for thread in threads:
@@ -224,7 +258,12 @@ def load(port: int, seconds: float, connections: int, make_request) -> dict:
     client_cpu = (time.process_time() - cpu_began) / elapsed
     latencies.sort()
     ok = sum(count for code, count in statuses.items() if code < 300)
+    server_cpu = {
+        name: cpu_used(server_began[name], cpu_by_pid(find)) / max(len(latencies), 1) * 1000
+        for name, find in processes.items()
+    }
     return {
+        "cpu_ms": server_cpu,
         "rps": ok / elapsed,
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[int(len(latencies) * 0.99)] * 1000,
@@ -255,16 +294,21 @@ def bench(kind: str, seconds: float, connections: int) -> dict:
         def raw():
             return "POST", "/bench-raw", b"", {}
 
+        def floor():
+            return "GET", f"/api/v1/shops/{seeded['shop_id']}", None, auth
+
         port = free_port()
         server = start_server(url, port, workdir)
         try:
             load(port, 2, connections, raw)  # warm both workers and their pools
-            full = load(port, seconds, connections, redemption)
-            bare = load(port, seconds, connections, raw)
+            processes = server_processes(server, kind)
+            full = load(port, seconds, connections, redemption, processes)
+            bare = load(port, seconds, connections, raw, processes)
+            signed_in_read = load(port, seconds, connections, floor, processes)
         finally:
             server.terminate()
             server.wait(timeout=30)
-        return {"full": full, "raw": bare}
+        return {"full": full, "raw": bare, "floor": signed_in_read}
     finally:
         drop()
 
@@ -280,11 +324,13 @@ def main() -> None:
     for kind in kinds:
         result = bench(kind, args.seconds, args.connections)
         full, raw = result["full"], result["raw"]
-        for name, figures in (("full redemption", full), ("raw transaction", raw)):
+        for name, figures in (("full redemption", full), ("raw transaction", raw), ("signed-in read", result["floor"])):
+            cpu = figures["cpu_ms"]
+            db_cpu = f"db {cpu['db']:4.1f}" if kind == "postgresql" else "db in-app"
             print(
                 f"{kind:10} {name:16} {figures['rps']:8.1f} req/s  p50 {figures['p50']:6.1f} ms  "
-                f"p99 {figures['p99']:6.1f} ms  load generator {figures['client_cpu']:4.0%} of a core  "
-                f"statuses {figures['statuses']}"
+                f"p99 {figures['p99']:6.1f} ms  CPU/request: app {cpu['app']:5.1f} ms {db_cpu} ms  "
+                f"load generator {figures['client_cpu']:4.0%} of a core  statuses {figures['statuses']}"
             )
         print(f"{kind:10} ratio full/raw {full['rps'] / raw['rps']:.2f}  (target >= 0.7; p99 target <= 30 ms)")
 
