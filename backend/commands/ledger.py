@@ -1,4 +1,4 @@
-"""`flask ledger verify|checkpoint` and `flask points expire`: the operators' ledger tools."""
+"""`flask ledger verify|checkpoint` and `flask points expire|purge-keys`: the operators' ledger tools."""
 
 from datetime import date
 
@@ -54,3 +54,11 @@ def points_expire(as_of, village_code):
     day: date = as_of.date() if as_of else clock.today()
     report = expire_points(as_of=day, village_id=village_id)
     click.echo(f"expired {report.points} points on {report.accounts} accounts as of {day.isoformat()}")
+
+
+@points_cli.command("purge-keys")
+def points_purge_keys():
+    """Forget Idempotency-Key answers older than IDEMPOTENCY_KEY_HOURS (run it daily, e.g. from cron)."""
+    from backend.services.idempotency import purge_expired_keys
+
+    click.echo(f"purged {purge_expired_keys()} idempotency keys")

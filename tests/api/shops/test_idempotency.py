@@ -114,3 +114,27 @@ def test_answers_are_kept_a_day_then_the_key_is_new_again(client, world, monkeyp
     response = redeem(client, world.keeper, code=world.code(), shop_id=world.shop.id, items=line, key="old")
     assert response.status_code == 201
     assert _sales() == 2
+
+
+def test_operators_purge_old_keys_from_the_command_line(app, client, world, monkeypatch):
+    line = [{"item_id": world.soap.id, "quantity": 1}]
+    redeem(client, world.keeper, code=world.code(), shop_id=world.shop.id, items=line, key="old")
+    start = clock.now()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["points", "purge-keys"]).output == "purged 0 idempotency keys\n"
+    monkeypatch.setattr(clock, "now", lambda: start + timedelta(hours=25))
+    assert runner.invoke(args=["points", "purge-keys"]).output == "purged 1 idempotency keys\n"
+    assert db.session.execute(select(func.count(IdempotencyKey.id))).scalar() == 0
+
+
+def test_the_first_answer_is_kept_with_the_sale_and_replayed_byte_for_byte(client, world):
+    line = [{"item_id": world.soap.id, "quantity": 1}]
+    code = world.code()
+    first = redeem(client, world.keeper, code=code, shop_id=world.shop.id, items=line, key="k1")
+    kept = db.session.execute(select(IdempotencyKey).where(IdempotencyKey.key == "k1")).scalar_one()
+    assert (kept.response_status, kept.response_body) == (201, first.get_data(as_text=True))
+    again = redeem(client, world.keeper, code=code, shop_id=world.shop.id, items=line, key="k1")
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_data() == first.get_data()
+    assert _sales() == 1
