@@ -90,3 +90,11 @@ def check_production_safety(config: dict) -> None:
         raise RuntimeError(f"refusing to start in production with default, short or empty settings: {', '.join(weak)}")
     if config["DEMO_MODE"]:
         raise RuntimeError("refusing to start in production with DEMO_MODE on")
+    if config.get("WECHAT_APP_ID"):
+        # WeChat fetches photos for its media check from PUBLIC_BASE_URL and signs its verdicts with the callback
+        # token; without them every photo would silently stay "unchecked".
+        missing = [name for name in ("WECHAT_APP_SECRET", "WECHAT_CALLBACK_TOKEN") if not config.get(name)]
+        if not str(config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
+            missing.append("PUBLIC_BASE_URL (https://...)")
+        if missing:
+            raise RuntimeError(f"refusing to start in production with WeChat on but without: {', '.join(missing)}")

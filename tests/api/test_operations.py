@@ -128,6 +128,21 @@ def test_production_refuses_default_or_weak_secrets(overrides):
         create_app({"APP_ENV": "production", "DEMO_MODE": False, **overrides})
 
 
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"PUBLIC_BASE_URL": "", "WECHAT_CALLBACK_TOKEN": "t" * 32}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "http://village.example.cn", "WECHAT_CALLBACK_TOKEN": "t" * 32}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "https://village.example.cn", "WECHAT_CALLBACK_TOKEN": ""}, "WECHAT_CALLBACK_TOKEN"),
+    ],
+)
+def test_production_with_wechat_needs_its_public_url_and_callback_token(overrides, named):
+    strong = dict.fromkeys(("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY"), "x" * 44)
+    wechat = {"WECHAT_APP_ID": "wx0123456789abcdef", "WECHAT_APP_SECRET": "s" * 32}
+    with pytest.raises(RuntimeError, match=named):
+        create_app({"APP_ENV": "production", "DEMO_MODE": False, **strong, **wechat, **overrides})
+
+
 def test_production_refuses_demo_mode():
     strong = dict.fromkeys(("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY"), "x" * 44)
     with pytest.raises(RuntimeError, match="DEMO_MODE"):
