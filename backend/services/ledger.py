@@ -9,9 +9,11 @@ sequence number and the hash of the account's previous head, so that a chain can
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from backend import clock
 from backend.access import Caller, require_role
@@ -200,31 +202,45 @@ def _post(session: Session, booking: _Booking, legs: list[tuple[Account, int]]) 
     )
     session.add(transfer)
     session.flush()
+    # Entries and account heads go in as two plain executemany statements: every transfer pays this, and the
+    # unit of work would add its bookkeeping per row for nothing (entries are never changed afterwards).
+    entries, heads = [], []
     for account, amount in legs:
-        account.balance += amount
-        account.last_seq += 1
-        entry = Entry(
-            village_id=account.village_id,
-            account_id=account.id,
-            transfer_id=transfer.id,
-            seq=account.last_seq,
-            amount=amount,
-            balance_after=account.balance,
-            expires_on=booking.expires_on if amount > 0 and account.kind == "villager" else None,
-            rule_code=booking.rule_code,
-            rule_version=booking.rule_version,
-            reason=booking.reason,
-            source_type=booking.source_type,
-            source_id=booking.source_id,
-            actor_id=booking.actor_id,
-            created_at=now,
-            prev_hash=account.head_hash,
-        )
-        entry.hash = entry_hash(entry.prev_hash, entry)
-        account.head_hash = entry.hash
-        session.add(entry)
-    session.flush()
+        entry = {
+            "village_id": account.village_id,
+            "account_id": account.id,
+            "transfer_id": transfer.id,
+            "seq": account.last_seq + 1,
+            "amount": amount,
+            "balance_after": account.balance + amount,
+            "expires_on": booking.expires_on if amount > 0 and account.kind == "villager" else None,
+            "rule_code": booking.rule_code,
+            "rule_version": booking.rule_version,
+            "reason": booking.reason,
+            "source_type": booking.source_type,
+            "source_id": booking.source_id,
+            "actor_id": booking.actor_id,
+            "created_at": now,
+            "prev_hash": account.head_hash,
+        }
+        entry["hash"] = entry_hash(entry["prev_hash"], entry)
+        entries.append(entry)
+        heads.append({"pk": account.id, "balance": entry["balance_after"], "seq": entry["seq"], "head": entry["hash"]})
+        # The loaded account takes its new state as stored: the UPDATE below stores it.
+        set_committed_value(account, "balance", entry["balance_after"])
+        set_committed_value(account, "last_seq", entry["seq"])
+        set_committed_value(account, "head_hash", entry["hash"])
+    session.execute(insert(Entry.__table__), entries)
+    session.execute(_SET_HEAD, heads)
     return transfer
+
+
+_accounts = Account.__table__
+_SET_HEAD = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("pk"))
+    .values(balance=bindparam("balance"), last_seq=bindparam("seq"), head_hash=bindparam("head"))
+)
 
 
 def _book(
@@ -300,21 +316,41 @@ def _locked_lots(session: Session, *conditions) -> list[Lot]:
     return list(session.execute(stmt.execution_options(populate_existing=True)).scalars())
 
 
+_lots = Lot.__table__
+_TAKE_FROM_LOT = (
+    update(_lots).where(_lots.c.id == bindparam("lot")).values(remaining=_lots.c.remaining - bindparam("take"))
+)
+
+
 def _consume(session: Session, account: Account, transfer: Transfer, amount: int, first_lot_of: int | None = None):
     """Take `amount` from the account's lots, oldest first (the lot of transfer `first_lot_of` before all)."""
-    lots = _locked_lots(session, Lot.account_id == account.id)
+    lots = session.execute(
+        select(_lots.c.id, _lots.c.transfer_id, _lots.c.remaining)
+        .where(_lots.c.account_id == account.id, _lots.c.remaining > 0)
+        .order_by(_lots.c.id)
+        .with_for_update()
+    ).all()
     lots.sort(key=lambda lot: (lot.transfer_id != first_lot_of, lot.id))
+    takes: list[tuple[int, int]] = []  # (lot id, points taken from it)
     for lot in lots:
         take = min(lot.remaining, amount)
         if take == 0:
             break
-        lot.remaining -= take
         amount -= take
-        session.add(LotMovement(lot_id=lot.id, transfer_id=transfer.id, amount=take))
+        takes.append((lot.id, take))
     # The balance was checked under the account's lock, and its lots always hold exactly its balance.
     if amount != 0:
         raise RuntimeError(f"lots of account {account.id} hold less than its balance")
-    session.flush()
+    session.execute(_TAKE_FROM_LOT, [{"lot": lot_id, "take": take} for lot_id, take in takes])
+    session.execute(
+        insert(LotMovement.__table__),
+        [{"lot_id": lot_id, "transfer_id": transfer.id, "amount": take} for lot_id, take in takes],
+    )
+    # A lot loaded earlier in this session (e.g. by a reversal's restore) must not keep its old `remaining`.
+    for lot_id, _take in takes:
+        loaded = session.identity_map.get(identity_key(Lot, lot_id))
+        if loaded is not None:
+            session.expire(loaded, ["remaining"])
 
 
 def _restore(session: Session, original: Transfer, reversal: Transfer) -> None:
