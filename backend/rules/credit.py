@@ -4,6 +4,7 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from backend.rules.compiled import CompiledRuleSet, Rule, compile_rule_set
@@ -136,7 +137,7 @@ def tally_credit(
 ) -> Tally:
     """Score and level without sentences or reasons; `events` must already be CreditEvent objects."""
     current = _current(table, as_of)
-    ordered = sorted(events, key=_event_key)
+    ordered = _in_date_order(events)
     total, scored, caps, repaired_by = _score_events(table, ordered, as_of, villager_facts, keep_all=True)
     raw = current.base_score + total
     score, clamped, natural, gates, level = _settle(current, raw, scored, villager_facts)
@@ -160,9 +161,9 @@ def score_credit(
     per event; `events` must already be CreditEvent objects.
     """
     current = _current(table, as_of)
-    ordered = sorted(events, key=_event_key)
+    ordered = _in_date_order(events)
     total, kept, _, _ = _score_events(table, ordered, as_of, villager_facts, keep_all=False)
-    score, _, _, _, level = _settle(current, current.base_score + total, kept, villager_facts)
+    score, _, _, _, level = _settle(current, current.base_score + total, kept, villager_facts, levels_only=True)
     return CreditScore(score, level.code, current.version)
 
 
@@ -173,11 +174,16 @@ def _current(table: VersionTable, as_of: date) -> CompiledRuleSet:
     return current
 
 
-def _settle(current: CompiledRuleSet, raw: int, scored: Sequence[Scored], villager_facts: Mapping) -> tuple:
-    """Clamp the raw score, find its level and let the gates cap it: (score, clamped, natural, gates, level)."""
+def _settle(
+    current: CompiledRuleSet, raw: int, scored: Sequence[Scored], villager_facts: Mapping, *, levels_only: bool = False
+) -> tuple:
+    """Clamp the raw score, find its level and let the gates cap it: (score, clamped, natural, gates, level).
+
+    With `levels_only` the gates that cannot cap a level (such as blocking redemption) are left out.
+    """
     score, clamped = _clamp(current, raw)
     natural = current.level_for(score)
-    gates = _apply_gates(current, scored, villager_facts, current.level_rank(natural.code))
+    gates = _apply_gates(current, scored, villager_facts, current.level_rank(natural.code), levels_only)
     level = natural
     for gate in gates:
         if gate.level is not None and current.level_rank(gate.level) > current.level_rank(level.code):
@@ -188,6 +194,16 @@ def _settle(current: CompiledRuleSet, raw: int, scored: Sequence[Scored], villag
 def _event_key(event: CreditEvent) -> tuple:
     # Ids may be ints or strings; comparing their text keeps the order total and stable.
     return (event.occurred_on, str(event.id))
+
+
+_BY_DATE = attrgetter("occurred_on")
+
+
+def _in_date_order(events: Sequence[CreditEvent]) -> list[CreditEvent]:
+    """Events by (date, id text); when no two share a date, the date alone gives that order, found faster."""
+    if len(set(map(_BY_DATE, events))) == len(events):
+        return sorted(events, key=_BY_DATE)
+    return sorted(events, key=_event_key)
 
 
 def _clamp(current: CompiledRuleSet, raw: int) -> tuple[int, str | None]:
@@ -235,7 +251,17 @@ def _score_events(
         rule = rules_of.get(code) if version is not None and code else None
         nominal, note = _nominal(event, version, rule, villager_facts)
         stops_on = _stops_on(occurred_on, rule.validity_months if rule else None, event.ends_on)
-        status = _status(event, as_of, repaired_by, note)
+        # A list entry stays a list entry (it may drive gates) even when it names no scoring rule.
+        if note is not None and kind != "dishonesty":
+            status = IGNORED
+        elif event.status == "counted" and event.id not in repaired_by:
+            status = COUNTED if (event.counts_from or occurred_on) <= as_of else PENDING
+        elif event.status == "revoked":
+            status = REVOKED
+        elif event.id in repaired_by:
+            status = REPAIRED
+        else:
+            status = _basic_status(event, as_of) or COUNTED
         amount = 0
         if status == COUNTED:
             amount = _apply_cap(rule, event, nominal, used, cuts) if rule is not None and rule.cap else nominal
@@ -272,19 +298,6 @@ def _basic_status(event: CreditEvent, as_of: date) -> str | None:
     if event.effective_from > as_of:
         return PENDING
     return None
-
-
-def _status(event: CreditEvent, as_of: date, repaired_by: Mapping, note: str | None) -> str:
-    # A list entry stays a list entry (it may drive gates) even when it names no scoring rule.
-    if note is not None and event.kind != "dishonesty":
-        return IGNORED
-    if event.status == "counted" and event.id not in repaired_by:
-        return COUNTED if (event.counts_from or event.occurred_on) <= as_of else PENDING
-    if event.status == "revoked":
-        return REVOKED
-    if event.id in repaired_by:
-        return REPAIRED
-    return _basic_status(event, as_of) or COUNTED
 
 
 def _nominal(
@@ -380,7 +393,7 @@ def _sentence(item: Scored, name: Any, amount: int) -> str:
 
 
 def _apply_gates(
-    current: CompiledRuleSet, scored: Sequence[Scored], facts: Mapping, natural_rank: int
+    current: CompiledRuleSet, scored: Sequence[Scored], facts: Mapping, natural_rank: int, levels_only: bool = False
 ) -> list[GateApplied]:
     active = [item for item in scored if item.status in SCORING_STATUSES and item.event.kind != "repair"]
     gates: list[GateApplied] = []
@@ -392,6 +405,8 @@ def _apply_gates(
             gates.append(GateApplied(rule.code, rule.title, "cap_level", level, item.event.id, binding))
     for gate in current.gates:
         when, effect = gate["when"], gate["effect"]
+        if levels_only and effect["type"] != "cap_level":
+            continue
         if "condition" in when:
             sources = ["villager"] if evaluate_condition(when["condition"], facts) else []
         else:

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from backend.rules.compiled import CompiledRuleSet, compile_rule_set
-from backend.rules.credit import VersionTable, tally_credit
+from backend.rules.credit import VersionTable, score_credit, tally_credit
 from backend.rules.errors import RuleError
 from backend.rules.events import CreditEvent, credit_event_from_dict
 from backend.rules.golden import run_golden_tests
@@ -61,9 +61,10 @@ def simulate_rule_set(
     fires: dict[str, dict[str, int]] = {}
     for person_id, (facts, events) in population.items():
         converted = [event if type(event) is CreditEvent else credit_event_from_dict(event) for event in events]
-        old = tally_credit(old_table, converted, as_of=as_of, villager_facts=facts)
+        # Only the draft's items are counted below; the published set needs score and level alone.
+        old = score_credit(old_table, converted, as_of=as_of, villager_facts=facts)
         new = tally_credit(new_table, converted, as_of=as_of, villager_facts=facts)
-        old_level, new_level = old.level.code, new.level.code
+        old_level, new_level = old.level, new.level.code
         people.append(PersonChange(person_id, old.score, old_level, new.score, new_level, new.score - old.score))
         row = matrix.setdefault(old_level, {})
         row[new_level] = row.get(new_level, 0) + 1

@@ -5,9 +5,11 @@ monthly snapshots in snapshots. Loading is set-based (a few queries per village 
 so that the same functions serve one villager's page, a village simulation and a city-wide recompute.
 """
 
+import gc
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from types import MappingProxyType
 
@@ -118,6 +120,22 @@ def _facts(value: str) -> Mapping:
         _FACTS.clear()
     found = _FACTS[value] = MappingProxyType(json.loads(value))
     return found
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while bulk rows and events are built and scored.
+
+    A batch creates millions of small tuples, none of them in a cycle; every few hundred allocations the
+    collector would otherwise walk all the live ones again, which cost more than building them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load_events(

@@ -32,9 +32,12 @@ def simulate_credit_draft(*, caller: Caller, rule_set: RuleSet) -> dict:
     published = get_rule_set_in_force(session, village_id=rule_set.village_id, kind="credit", on=today)
     if published is None:
         raise NoPublishedRuleSet()
+    # Plain rows, not ORM entities: a village has thousands of people and the facts need five columns.
     people = session.execute(
-        select(Villager).where(Villager.village_id == rule_set.village_id, Villager.status == "active")
-    ).scalars()
+        select(Villager.id, Villager.name, Villager.birth_date, Villager.group_name, Villager.is_head).where(
+            Villager.village_id == rule_set.village_id, Villager.status == "active"
+        )
+    ).all()
     events = load_events(session, village_ids=[rule_set.village_id])
     population, names = {}, {}
     for villager in people:

@@ -7,9 +7,13 @@ replaces its rows inside one transaction, so a month never holds a villager twic
 """
 
 import calendar
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -17,7 +21,7 @@ from backend import clock
 from backend.database import write_transaction
 from backend.extensions import db
 from backend.models import CreditSnapshot, Town, Village, Villager
-from backend.services.credit import load_events, load_version_tables, score_villager
+from backend.services.credit import gc_paused, load_events, load_version_tables, score_villager
 
 VILLAGES_PER_BATCH = 20
 
@@ -44,6 +48,11 @@ def villages_in(*, village_code: str | None = None, town_code: str | None = None
 
 def compute_scores(session: Session, village_ids: Sequence[int], as_of: date) -> list[tuple]:
     """(village id, villager id, score, level, rule version) of every active villager at `as_of` (three queries)."""
+    with gc_paused():
+        return _compute_scores(session, village_ids, as_of)
+
+
+def _compute_scores(session: Session, village_ids: Sequence[int], as_of: date) -> list[tuple]:
     tables = load_version_tables(session, village_ids)
     tables = {village_id: table for village_id, table in tables.items() if table.at(as_of) is not None}
     if not tables:
@@ -95,12 +104,15 @@ def recompute_snapshots(
     month = month_start(month)
     as_of = month_as_of(month)
     computed_at = clock.now()
+    batches = [
+        village_ids[start : start + VILLAGES_PER_BATCH] for start in range(0, len(village_ids), VILLAGES_PER_BATCH)
+    ]
     rows: list[tuple] = []
-    for start in range(0, len(village_ids), VILLAGES_PER_BATCH):
-        batch = village_ids[start : start + VILLAGES_PER_BATCH]
-        rows.extend(compute_scores(db.session, batch, as_of))
+    db.session.rollback()  # end any read transaction: batches may be scored in other processes
+    for size, found in _score_batches(batches, as_of):
+        rows.extend(found)
         if progress:
-            progress(len(batch))
+            progress(size)
     db.session.rollback()  # end the read transaction before taking the write lock
     with write_transaction() as session:
         session.execute(
@@ -109,3 +121,42 @@ def recompute_snapshots(
         if rows:
             insert_snapshots(session, rows, month=month, as_of=as_of, computed_at=computed_at)
     return {"month": month.strftime("%Y-%m"), "as_of": as_of, "villages": len(village_ids), "snapshots": len(rows)}
+
+
+def _score_batches(batches: list[Sequence[int]], as_of: date) -> Iterator[tuple[int, list[tuple]]]:
+    """(villages, rows) per batch: here, or in forked worker processes when there are several batches and cores."""
+    workers = min(len(batches), _worker_count())
+    if workers < 2:
+        for batch in batches:
+            yield len(batch), compute_scores(db.session, batch, as_of)
+        return
+    # Forked children must not share the parent's open connections (a PostgreSQL socket, an SQLite file
+    # handle); the pool is emptied first and each child opens its own.
+    db.session.remove()
+    db.engine.dispose()
+    app = current_app._get_current_object()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(app,)) as pool:
+        futures = {pool.submit(_score_batch, batch, as_of): len(batch) for batch in batches}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _worker_count() -> int:
+    configured = current_app.config.get("CREDIT_RECOMPUTE_WORKERS")
+    if configured is not None:
+        return int(configured)
+    if "fork" not in multiprocessing.get_all_start_methods() or db.engine.url.database in (None, "", ":memory:"):
+        return 1
+    return os.cpu_count() or 1
+
+
+def _start_worker(app) -> None:
+    app.app_context().push()  # for the life of the worker process
+
+
+def _score_batch(batch: Sequence[int], as_of: date) -> list[tuple]:
+    try:
+        return compute_scores(db.session, batch, as_of)
+    finally:
+        db.session.remove()

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.models import CreditSnapshot
+from backend.services import snapshots
 from tests.api.credit.conftest import credit_document, make_credit_rule_set
 from tests.api.credit.helpers import line_of, my_credit, record_violation
 from tests.conftest import body
@@ -83,6 +84,24 @@ def test_recompute_writes_one_snapshot_per_villager_per_month_and_history_shows_
         {"month": "2026-03", "score": 950, "level": "A", "rule_version": 1},
         {"month": "2026-04", "score": 950, "level": "A", "rule_version": 1},
     ]
+
+
+def test_recompute_in_worker_processes_writes_the_same_snapshots(app, client, world, runner, frozen, monkeypatch):
+    record_violation(client, world, occurred_on="2026-03-01")
+    frozen.advance(days=7)
+    monkeypatch.setattr(snapshots, "VILLAGES_PER_BATCH", 1)  # two villages, two batches, two processes
+    columns = (CreditSnapshot.villager_id, CreditSnapshot.score, CreditSnapshot.level, CreditSnapshot.rule_version)
+
+    def recompute(workers):
+        app.config["CREDIT_RECOMPUTE_WORKERS"] = workers
+        result = runner.invoke(args=["credit", "recompute", "--all"])
+        assert result.exit_code == 0, result.output
+        assert "3 snapshots in 2 villages" in result.output
+        return sorted(tuple(row) for row in db.session.execute(select(*columns)))
+
+    alone = recompute(1)
+    assert (world.villager.id, 950, "A", 1) in alone
+    assert recompute(2) == alone
 
 
 def test_recompute_needs_exactly_one_scope(runner, world):
