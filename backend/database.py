@@ -45,11 +45,15 @@ def write_transaction() -> Iterator[Session]:
     writers additionally lock their rows with SELECT ... FOR UPDATE in a fixed order.
     """
     session = db.session()  # the real Session behind the scoped proxy
-    if session.in_transaction():
-        # A read (e.g. loading the caller) already began a deferred transaction; end it so the lock is taken
-        # before anything this unit of work decides on is read.
-        session.commit()
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    if session.get_bind().dialect.name == "sqlite":
+        if session.in_transaction():
+            # A read (e.g. loading the caller) already began a deferred transaction; end it so that BEGIN
+            # IMMEDIATE takes the lock before anything this unit of work decides on is read.
+            session.commit()
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    # On PostgreSQL a read transaction already begun simply goes on as the write: under READ COMMITTED each
+    # statement sees the latest commits and writers lock their rows themselves, so ending it would only cost a
+    # COMMIT, a pool checkout with its ping, and a BEGIN.
     try:
         yield session
         session.commit()
