@@ -104,9 +104,7 @@ def recompute_snapshots(
     month = month_start(month)
     as_of = month_as_of(month)
     computed_at = clock.now()
-    batches = [
-        village_ids[start : start + VILLAGES_PER_BATCH] for start in range(0, len(village_ids), VILLAGES_PER_BATCH)
-    ]
+    batches = split_batches(village_ids, _worker_count())
     rows: list[tuple] = []
     db.session.rollback()  # end any read transaction: batches may be scored in other processes
     for size, found in _score_batches(batches, as_of):
@@ -121,6 +119,15 @@ def recompute_snapshots(
         if rows:
             insert_snapshots(session, rows, month=month, as_of=as_of, computed_at=computed_at)
     return {"month": month.strftime("%Y-%m"), "as_of": as_of, "villages": len(village_ids), "snapshots": len(rows)}
+
+
+def split_batches(village_ids: Sequence[int], workers: int) -> list[Sequence[int]]:
+    """Batches of at most VILLAGES_PER_BATCH villages, their number a multiple of `workers` so none waits idle."""
+    count = -(-len(village_ids) // VILLAGES_PER_BATCH)
+    if workers > 1 and count > 1:
+        count = -(-count // workers) * workers
+    size = -(-len(village_ids) // max(count, 1)) or 1
+    return [village_ids[start : start + size] for start in range(0, len(village_ids), size)]
 
 
 def _score_batches(batches: list[Sequence[int]], as_of: date) -> Iterator[tuple[int, list[tuple]]]:
