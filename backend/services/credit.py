@@ -8,9 +8,10 @@ so that the same functions serve one villager's page, a village simulation and a
 import gc
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
+from operator import attrgetter
 from types import MappingProxyType
 
 from sqlalchemy import Text, cast, select
@@ -103,7 +104,7 @@ EVENT_COLUMNS = (
     cast(CreditEntry.facts, Text),
 )
 _DAYS: dict[str, date] = {}
-_FACTS: dict[str, Mapping] = {}
+_FACTS: dict[str, Mapping] = {"{}": NO_FACTS}
 
 
 def _day(value: str) -> date:
@@ -114,10 +115,13 @@ def _day(value: str) -> date:
     return found
 
 
-def _facts(value: str) -> Mapping:
+def _facts(value: str | None) -> Mapping:
     # Facts repeat (the same hours, the same honour level); one read-only mapping serves every repeat.
+    if not value or value == "{}":
+        return NO_FACTS
     if len(_FACTS) > 10_000:
         _FACTS.clear()
+        _FACTS["{}"] = NO_FACTS
     found = _FACTS[value] = MappingProxyType(json.loads(value))
     return found
 
@@ -162,31 +166,74 @@ def load_events(
         cursor.close()
     events: dict[int, list[CreditEvent]] = defaultdict(list)
     make, days, known_facts = tuple.__new__, _DAYS, _FACTS
-    for owner, *values in rows:
-        # values: id, occurred_on, rule_code, kind, counts_from, quantity, amount, status, target_id, list_kind,
-        # ends_on, source, facts (see EVENT_COLUMNS)
-        occurred_on, counts_from, ends_on, facts = values[1], values[4], values[10], values[12]
-        if type(occurred_on) is str:
-            values[1] = days.get(occurred_on) or _day(occurred_on)
+    text_dates = bool(rows) and isinstance(rows[0][2], str)
+    # Named locals and one tuple per row: the cheapest way to Python objects for millions of rows.
+    for (
+        owner,
+        entry_id,
+        occurred_on,
+        rule_code,
+        kind,
+        counts_from,
+        quantity,
+        amount,
+        status,
+        target_id,
+        list_kind,
+        ends_on,
+        source,
+        facts_text,
+    ) in rows:
+        if text_dates:
+            occurred_on = days.get(occurred_on) or _day(occurred_on)
             if counts_from is not None:
-                values[4] = days.get(counts_from) or _day(counts_from)
+                counts_from = days.get(counts_from) or _day(counts_from)
             if ends_on is not None:
-                values[10] = days.get(ends_on) or _day(ends_on)
-        values[12] = NO_FACTS if not facts or facts == "{}" else known_facts.get(facts) or _facts(facts)
-        events[owner].append(make(CreditEvent, values))
+                ends_on = days.get(ends_on) or _day(ends_on)
+        facts = known_facts.get(facts_text)
+        if facts is None:
+            facts = _facts(facts_text)
+        events[owner].append(
+            make(
+                CreditEvent,
+                (
+                    entry_id,
+                    occurred_on,
+                    rule_code,
+                    kind,
+                    counts_from,
+                    quantity,
+                    amount,
+                    status,
+                    target_id,
+                    list_kind,
+                    ends_on,
+                    source,
+                    facts,
+                ),
+            )
+        )
     return events
 
 
-def villager_facts(villager, events: Iterable[CreditEvent], as_of: date) -> dict:
+_KIND = attrgetter("kind")
+
+
+def villager_facts(villager, events: Sequence[CreditEvent], as_of: date) -> dict:
     """The facts a condition may test about a villager on `as_of`; list membership comes from their entries."""
-    on_list = {
-        event.list_kind
-        for event in events
-        if event.kind == "dishonesty"
-        and event.status == "counted"
-        and event.occurred_on <= as_of
-        and (event.ends_on is None or as_of <= event.ends_on)
-    }
+    # Few people are on a list; looking for one list entry runs in C, so most people skip the Python loop.
+    on_list = (
+        {
+            event.list_kind
+            for event in events
+            if event.kind == "dishonesty"
+            and event.status == "counted"
+            and event.occurred_on <= as_of
+            and (event.ends_on is None or as_of <= event.ends_on)
+        }
+        if "dishonesty" in map(_KIND, events)
+        else ()
+    )
     facts = {
         "villager.name": villager.name,
         "villager.group": villager.group_name or "",
