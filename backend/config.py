@@ -63,6 +63,8 @@ def load_config() -> dict:
         "LOGIN_FAILURE_LIMIT": os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
         "BINDING_MAX_FAILURES": _int("BINDING_MAX_FAILURES", 5),
         "BINDING_LOCK_MINUTES": _int("BINDING_LOCK_MINUTES", 30),
+        # Processes that score `flask credit recompute` batches; unset means one per core.
+        "CREDIT_RECOMPUTE_WORKERS": os.environ.get("CREDIT_RECOMPUTE_WORKERS"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "backend" / "translations"),

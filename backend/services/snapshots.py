@@ -161,8 +161,8 @@ def _score_batches(batches: list[Sequence[int]], as_of: date) -> Iterator[tuple[
 
 def _worker_count() -> int:
     configured = current_app.config.get("CREDIT_RECOMPUTE_WORKERS")
-    if configured is not None:
-        return int(configured)
+    if configured not in (None, ""):
+        return max(1, int(configured))
     if "fork" not in multiprocessing.get_all_start_methods() or db.engine.url.database in (None, "", ":memory:"):
         return 1
     return os.cpu_count() or 1
