@@ -41,6 +41,7 @@ def load_config() -> dict:
         "BLIND_INDEX_KEY": os.environ.get("BLIND_INDEX_KEY", ""),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        "UNCLAIMED_UPLOAD_DAYS": max(_int("UNCLAIMED_UPLOAD_DAYS", 7), 1),
         # Uploads and review (speak and photo): voice size, photo pixels, near-duplicate distance (phash bits),
         # the award size above which a second committee member must approve, the public base of media links
         # (WeChat's checker fetches photos from it) and the token WeChat signs its callbacks with.

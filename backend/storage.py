@@ -33,6 +33,9 @@ class Storage(Protocol):
     def url(self, key: str, *, expires_in: int) -> str:
         """A URL that serves `key` to anyone holding it, for `expires_in` seconds."""
 
+    def delete(self, key: str) -> None:
+        """Remove `key`; nothing happens if it is already gone."""
+
 
 def epoch_now() -> float:
     """Seconds since the epoch by the app's clock (which tests move)."""
@@ -77,6 +80,9 @@ class LocalFolderStorage:
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
     def url(self, key: str, *, expires_in: int) -> str:
         expires = int(epoch_now()) + expires_in

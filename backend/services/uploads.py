@@ -1,10 +1,12 @@
 """Storing one uploaded photo or voice file for its uploader, and handing it out to those who may see it."""
 
+from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from backend import clock
 from backend.access import STAFF_ROLES, Caller, scope
 from backend.database import write_transaction
 from backend.errors import AppError, Forbidden, InvalidInput, NotFound
@@ -104,3 +106,23 @@ def open_media(*, key: str, expires: int, signature: str) -> tuple[BinaryIO, str
     except FileNotFoundError as exc:
         raise NotFound("链接无效或已过期。") from exc
     return stream, _CONTENT_TYPES[key.rsplit(".", 1)[1]]
+
+
+def purge_unclaimed_uploads(*, older_than: timedelta) -> int:
+    """Delete files uploaded more than `older_than` ago that no submission ever claimed; returns how many went.
+
+    A villager who picks a photo and then gives up leaves it behind; it may show a face or a house, so it is not
+    kept. The guarded DELETE spares a file claimed meanwhile; stored files go after the rows are committed.
+    """
+    cutoff = clock.now() - older_than
+    with write_transaction() as session:
+        gone = session.execute(
+            delete(Upload)
+            .where(Upload.submission_id.is_(None), Upload.created_at < cutoff)
+            .returning(Upload.storage_key, Upload.thumbnail_key)
+        ).all()
+    storage = get_storage()
+    for storage_key, thumbnail_key in gone:
+        for key in filter(None, (storage_key, thumbnail_key)):
+            storage.delete(key)
+    return len(gone)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import select, update
 
 from backend import clock
+from backend.extensions import db
 from backend.models.submissions import Upload
 from tests.api.submissions.conftest import make_photo
 from tests.conftest import body
@@ -185,3 +187,32 @@ def test_signed_media_link_serves_the_photo_until_it_expires(v, monkeypatch):
     expired = v.client.get(url)
     assert expired.status_code == 404
     assert body(expired)["message"] == "链接无效或已过期。"
+
+
+def test_uploads_no_submission_claimed_within_a_week_are_purged_with_their_files(app, v):
+    abandoned, fresh = v.file_id(make_photo(1)), v.file_id(make_photo(2))
+    claimed = v.submit_photo(make_photo(3))["files"][0]["file_id"]
+    db.session.execute(
+        update(Upload).where(Upload.id.in_([abandoned, claimed])).values(created_at=clock.now() - timedelta(days=8))
+    )
+    db.session.commit()
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    abandoned_files = [
+        folder / key
+        for key in db.session.execute(
+            select(Upload.storage_key, Upload.thumbnail_key).where(Upload.id == abandoned)
+        ).one()
+        if key
+    ]
+    assert abandoned_files and all(path.exists() for path in abandoned_files)
+
+    result = app.test_cli_runner().invoke(args=["uploads", "purge"])
+
+    assert result.output == "purged 1 unclaimed uploads\n"
+    assert not any(path.exists() for path in abandoned_files)
+    assert v.client.get(f"/api/v1/uploads/{abandoned}", headers=v.headers).status_code == 404
+    assert v.client.get(f"/api/v1/uploads/{fresh}", headers=v.headers).status_code == 200
+    assert v.client.get(f"/api/v1/uploads/{claimed}", headers=v.headers).status_code == 200
+    assert app.test_cli_runner().invoke(args=["uploads", "purge", "--days", "1"]).output == (
+        "purged 0 unclaimed uploads\n"
+    )
