@@ -1,6 +1,5 @@
 """flask commands: demo data, roster import, and the operators' tools of later modules."""
 
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -11,13 +10,13 @@ from sqlalchemy import select
 from backend.access import Caller
 from backend.commands.credit import credit_cli
 from backend.commands.ledger import ledger_cli, points_cli
+from backend.commands.uploads import uploads_cli
 from backend.errors import AppError
 from backend.extensions import db
 from backend.models import Village
 
 demo_cli = AppGroup("demo", help="Demo town.")
 roster_cli = AppGroup("roster", help="Village rosters.")
-uploads_cli = AppGroup("uploads", help="Uploaded photos and voice files.")
 
 # The shell acts as the platform admin; the audit log records actor_role "admin" with no user.
 SYSTEM = Caller(user_id=0, role="admin")
@@ -70,18 +69,6 @@ def roster_import(file: Path, village_code: str, dry_run: bool):
     )
     if report.errors:
         raise SystemExit(1)
-
-
-@uploads_cli.command("purge")
-@click.option("--days", type=click.IntRange(min=1), help="Age in days (default: UNCLAIMED_UPLOAD_DAYS, 7).")
-def uploads_purge(days):
-    """Delete uploads that no submission claimed within DAYS days, with their stored files."""
-    from flask import current_app
-
-    from backend.services.uploads import purge_unclaimed_uploads
-
-    days = days or current_app.config["UNCLAIMED_UPLOAD_DAYS"]
-    click.echo(f"purged {purge_unclaimed_uploads(older_than=timedelta(days=days))} unclaimed uploads")
 
 
 def register_commands(app: Flask) -> None:

@@ -108,7 +108,7 @@ def recompute_snapshots(
     batches = split_batches(village_ids, _worker_count())
     db.session.rollback()  # end any read transaction: batches may be scored in other processes
     scored = _score_batches(batches, as_of)
-    done: list[tuple[int, list[tuple]]] = []
+    done: list[tuple[int, list[tuple]]]
     if db.engine.dialect.name != "postgresql":
         # SQLite has one writer: score everything first, so that the write lock is held only for the insert.
         done = list(scored)
