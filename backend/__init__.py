@@ -2,8 +2,7 @@
 
 from flask import Flask, request
 
-from backend import admin_console, cli, errors, observability
-from backend import extensions as ext
+from backend import commands, errors, observability
 from backend.config import check_production_safety, load_config
 
 
@@ -16,11 +15,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     observability.configure_logging(app.config["LOG_LEVEL"])
     register_extensions(app)
-    register_blueprints(app)
+    register_http(app)
     errors.register_error_handlers(app)
     observability.register_request_logging(app)
     observability.register_metrics(app)
-    cli.register_commands(app)
+    commands.register_commands(app)
     return app
 
 
@@ -30,26 +29,18 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    # Submodules are imported as names: `backend.api` (the package) must not shadow `ext.api` (the extension).
-    from backend import auth_hooks, database, models  # noqa: F401 - importing models registers the tables
+    from backend import database, models  # noqa: F401 - importing models registers the tables
+    from backend.extensions import babel, db, migrate
 
-    ext.db.init_app(app)
+    db.init_app(app)
     with app.app_context():
-        if ext.db.engine.dialect.name == "sqlite":
-            database.configure_sqlite(ext.db.engine)
-    ext.migrate.init_app(app, ext.db, directory=str(app.root_path + "/../migrations"))
-    ext.jwt.init_app(app)
-    auth_hooks.register_jwt_callbacks(ext.jwt)
-    ext.babel.init_app(app, locale_selector=select_locale)
-    ext.limiter.init_app(app)
-    ext.api.init_app(app)
-    ext.api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+        if db.engine.dialect.name == "sqlite":
+            database.configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    babel.init_app(app, locale_selector=select_locale)
 
 
-def register_blueprints(app: Flask) -> None:
-    from backend.api import blueprints, health
+def register_http(app: Flask) -> None:
+    from backend.api import init_http
 
-    app.register_blueprint(health.blp)
-    app.register_blueprint(admin_console.blp)
-    for blueprint in blueprints():
-        ext.api.register_blueprint(blueprint)
+    init_http(app)

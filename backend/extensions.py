@@ -1,15 +1,12 @@
-"""Extension objects, created without an app and bound in create_app."""
+"""Extension objects of the core (database, migrations, translations), created without an app and bound in create_app.
+
+The HTTP layer's own extensions (the OpenAPI `Api`, JWT, the rate limiter) live in backend.api."""
 
 from flask_babel import Babel
-from flask_jwt_extended import JWTManager
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from backend.api_base import VillageApi
-from backend.ratelimit import client_key
 
 
 class Base(DeclarativeBase):
@@ -28,7 +25,4 @@ class Base(DeclarativeBase):
 # expire_on_commit=False: services return the objects they committed, and views dump them afterwards.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
-jwt = JWTManager()
-api = VillageApi()
-limiter = Limiter(key_func=client_key, default_limits=[])
 babel = Babel()

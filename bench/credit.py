@@ -25,12 +25,12 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from backend import create_app
-from backend.access import Caller
 from backend.extensions import db
 from backend.models import RuleSet, Town, Village, Villager
 from backend.rules import load_demo_rule_set
-from backend.services.credit_simulation import simulate_credit_draft
-from backend.services.snapshots import recompute_snapshots
+from backend.services.access import Caller
+from backend.services.credit.simulation import simulate_credit_draft
+from backend.services.credit.snapshots import recompute_snapshots
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SIM_VILLAGERS = 3000

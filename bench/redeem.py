@@ -68,9 +68,9 @@ def seed(url: str, codes: int) -> dict:
     from backend.database import write_transaction
     from backend.extensions import db
     from backend.models import PayCode, RewardItem, Shop, Town, User, Village, Villager
-    from backend.services.auth import start_session
-    from backend.services.ledger import earn_points
-    from backend.services.paycodes import new_token, token_hash
+    from backend.services.auth.sessions import start_session
+    from backend.services.ledger.postings import earn_points
+    from backend.services.shops.pay_codes import new_token, token_hash
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
     with app.app_context():

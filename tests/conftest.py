@@ -19,7 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from backend import create_app
-from backend.extensions import db, limiter
+from backend.api.ratelimit import limiter
+from backend.extensions import db
 from tests.pii_scan import find_unmasked_numbers
 
 CI = os.environ.get("CI", "").lower() == "true"

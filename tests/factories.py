@@ -5,11 +5,11 @@ from datetime import date
 
 from argon2 import PasswordHasher
 
+from backend.adapters.idcard import make_id_number
 from backend.extensions import db
-from backend.idcard import make_id_number
 from backend.models import Household, Town, User, Village, Villager
-from backend.services.auth import start_session
-from backend.services.people import apply_identity
+from backend.services.auth.sessions import start_session
+from backend.services.people.records import apply_identity
 
 PASSWORD = "pw-for-tests"
 # Cheap parameters: the production hasher is slow on purpose, tests need not be.

@@ -2,7 +2,7 @@
 
 import re
 
-from backend.idcard import validate_id_number
+from backend.adapters.idcard import validate_id_number
 
 # Bounded by non-alphanumerics, so digit runs inside hashes and tokens are not mistaken for numbers.
 _ID = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from backend import clock
-from backend.access import Caller
 from backend.database import write_transaction
 from backend.extensions import db
 from backend.models import RewardItem, Shop, ShopFunding, ShopOrder, User, Village, Villager
-from backend.services.ledger import earn_points
-from backend.services.paycodes import issue_pay_code
+from backend.services.access import Caller
+from backend.services.ledger.postings import earn_points
+from backend.services.shops.pay_codes import issue_pay_code
 from tests.factories import make_staff, make_village, make_villager, make_villager_user
 
 _seq = itertools.count(1)
@@ -118,7 +118,7 @@ def shop_object_factories(marker: str) -> dict:
 
     def redemption(world) -> int:
         if "redemption" not in world.objects:
-            from backend.services.redemption import redeem_points
+            from backend.services.shops.redemption import redeem_points
 
             give_points(world.villager, 50)
             user = db.session.execute(select(User).where(User.villager_id == world.villager.id)).scalar_one()

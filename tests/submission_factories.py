@@ -2,9 +2,9 @@
 
 from sqlalchemy import select
 
+from backend.adapters.storage import get_storage
 from backend.extensions import db
 from backend.models import Submission, Upload, User
-from backend.storage import get_storage
 
 
 def submission_object_factories(marker: str) -> dict:

@@ -1,22 +1,31 @@
-"""Blueprints of the JSON API, one per resource."""
+"""The HTTP layer: the JSON API's blueprints (one package per domain), its extensions and the console."""
+
+from flask import Flask
+
+
+def init_http(app: Flask) -> None:
+    """Bind the HTTP extensions (JWT, rate limiter, OpenAPI) and register every blueprint."""
+    from backend.api import auth_hooks, console, health
+    from backend.api.base import api
+    from backend.api.ratelimit import limiter
+
+    auth_hooks.jwt.init_app(app)
+    auth_hooks.register_jwt_callbacks(auth_hooks.jwt)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    app.register_blueprint(health.blp)
+    app.register_blueprint(console.blp)
+    for blueprint in blueprints():
+        api.register_blueprint(blueprint)
 
 
 def blueprints() -> list:
-    from backend.api import (
-        activities,
-        audit,
-        auth,
-        credit,
-        events,
-        ledger,
-        me,
-        redemptions,
-        rulesets,
-        shops,
-        submissions,
-        villagers,
-        villages,
-    )
+    from backend.api import ledger, rulesets
+    from backend.api.credit import credit
+    from backend.api.earning import activities, events, submissions
+    from backend.api.people import audit, auth, me, villagers, villages
+    from backend.api.shops import redemptions, shops
 
     return [
         auth.blp,

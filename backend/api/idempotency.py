@@ -19,7 +19,7 @@ from functools import wraps
 from flask import current_app, g, make_response, request
 from werkzeug.exceptions import HTTPException
 
-from backend.auth_hooks import verified_caller
+from backend.api.auth_hooks import verified_caller
 from backend.errors import AppError, BadRequest, InvalidInput, handle_app_error, handle_http_exception
 from backend.services import idempotency as store
 

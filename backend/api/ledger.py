@@ -4,12 +4,12 @@ from flask import request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from backend.access import get_scoped_or_404
+from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
-from backend.auth_hooks import signed_in
 from backend.errors import BadRequest, InvalidInput
 from backend.models import Village, Villager
 from backend.services import ledger
+from backend.services.access import get_scoped_or_404
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="积分账本")
 

@@ -4,12 +4,13 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from backend import clock
-from backend.access import get_scoped_or_404
+from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
-from backend.auth_hooks import signed_in
 from backend.models import RuleSet
 from backend.rules import export_catalogue
-from backend.services import awards, rulesets
+from backend.services.access import get_scoped_or_404
+from backend.services.earning import awards
+from backend.services.rulesets import versions as rulesets
 
 blp = Blueprint("rulesets", __name__, url_prefix="/api/v1", description="积分与信用规则集")
 

@@ -1,1 +1,14 @@
-"""flask command groups of the feature modules (registered in backend.cli)."""
+"""Every `flask` command of the project, one module per group, registered here."""
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from backend.commands.credit import credit_cli
+    from backend.commands.demo import demo_cli
+    from backend.commands.ledger import ledger_cli, points_cli
+    from backend.commands.roster import roster_cli
+    from backend.commands.uploads import uploads_cli
+
+    for group in (demo_cli, roster_cli, uploads_cli, ledger_cli, points_cli, credit_cli):
+        app.cli.add_command(group)

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from backend import clock
-from backend.services.snapshots import recompute_snapshots, villages_in
+from backend.services.credit.snapshots import recompute_snapshots, villages_in
 
 credit_cli = AppGroup("credit", help="Credit scores (村信用分).")
 

@@ -14,7 +14,7 @@ points_cli = AppGroup("points", help="Points housekeeping.")
 @ledger_cli.command("verify")
 def ledger_verify():
     """Check every account's hash chain, balances, transfers and the last checkpoint; exit 1 on tampering."""
-    from backend.services.ledger import verify_ledger
+    from backend.services.ledger.integrity import verify_ledger
 
     report = verify_ledger()
     for line in report.lines():
@@ -26,7 +26,7 @@ def ledger_verify():
 @ledger_cli.command("checkpoint")
 def ledger_checkpoint():
     """Record a Merkle root over every account's head (run it periodically, e.g. nightly)."""
-    from backend.services.ledger import create_checkpoint
+    from backend.services.ledger.integrity import create_checkpoint
 
     checkpoint = create_checkpoint()
     click.echo(
@@ -44,7 +44,7 @@ def points_expire(as_of, village_code):
 
     from backend.extensions import db
     from backend.models import Village
-    from backend.services.ledger import expire_points
+    from backend.services.ledger.operations import expire_points
 
     village_id = None
     if village_code:

@@ -13,7 +13,7 @@ uploads_cli = AppGroup("uploads", help="Uploaded photos and voice files.")
 @click.option("--days", type=click.IntRange(min=1), help="Age in days (default: UNCLAIMED_UPLOAD_DAYS, 7).")
 def uploads_purge(days):
     """Delete uploads that no submission claimed within DAYS days, with their stored files."""
-    from backend.services.uploads import purge_unclaimed_uploads
+    from backend.services.earning.uploads import purge_unclaimed_uploads
 
     days = days or current_app.config["UNCLAIMED_UPLOAD_DAYS"]
     click.echo(f"purged {purge_unclaimed_uploads(older_than=timedelta(days=days))} unclaimed uploads")

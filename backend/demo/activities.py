@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from backend import clock
-from backend.access import Caller
 from backend.database import write_transaction
 from backend.models import (
     Event,
@@ -26,8 +25,9 @@ from backend.models import (
     Villager,
 )
 from backend.rules import load_demo_rule_set
-from backend.services.awards import age_on, award_points
-from backend.services.rulesets import create_rule_set_draft, publish_rule_set
+from backend.services.access import Caller
+from backend.services.earning.awards import age_on, award_points
+from backend.services.rulesets.versions import create_rule_set_draft, publish_rule_set
 
 MONTHS_OF_HISTORY = 6
 POLLS = [

@@ -12,15 +12,15 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from backend import clock
-from backend.access import Caller
 from backend.extensions import db
 from backend.models import CreditEntry, CreditRepair, User, Village, Villager
 from backend.rules import load_demo_rule_set
-from backend.services.credit_entries import apply_honour, object_to_entry, record_violation
-from backend.services.dishonesty import COURT_SOURCE
-from backend.services.repair import apply_repair
-from backend.services.rulesets import create_rule_set_draft, publish_rule_set
-from backend.services.snapshots import recompute_snapshots
+from backend.services.access import Caller
+from backend.services.credit.dishonesty import COURT_SOURCE
+from backend.services.credit.entries import apply_honour, object_to_entry, record_violation
+from backend.services.credit.repair import apply_repair
+from backend.services.credit.snapshots import recompute_snapshots
+from backend.services.rulesets.versions import create_rule_set_draft, publish_rule_set
 
 MONTHS_OF_HISTORY = 5
 NOTICE = timedelta(days=7)

@@ -3,12 +3,12 @@
 import random
 from datetime import date, timedelta
 
+from backend.adapters.idcard import make_id_number
 from backend.demo.names import random_name
 from backend.extensions import db
-from backend.idcard import make_id_number
 from backend.models import Household, Town, User, Village, Villager
-from backend.services.auth import hash_password
-from backend.services.people import apply_identity
+from backend.services.auth.sessions import hash_password
+from backend.services.people.records import apply_identity
 
 VILLAGES = [("QT01", "东村", "DC"), ("QT02", "西村", "XC")]
 HOUSEHOLDS_PER_VILLAGE = 32

@@ -13,15 +13,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from backend import clock
-from backend.access import Caller
 from backend.database import write_transaction
 from backend.errors import AppError
 from backend.extensions import db
 from backend.models import BudgetUsage, Redemption, RewardItem, Shop, ShopFunding, User, Village, Villager
-from backend.services.auth import hash_password
-from backend.services.ledger import earn_points, villager_balance
-from backend.services.redemption import month_of, sell_items, void_redemption
-from backend.services.settlement import close_settlement
+from backend.services.access import Caller
+from backend.services.auth.sessions import hash_password
+from backend.services.ledger.balances import villager_balance
+from backend.services.ledger.postings import earn_points
+from backend.services.shops.redemption import month_of, sell_items, void_redemption
+from backend.services.shops.settlement import close_settlement
 
 SHOPS = {
     "QT01": ("qt01-shop1", "东村积分超市", "东村文化礼堂旁"),

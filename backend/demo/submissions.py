@@ -11,13 +11,13 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from backend import clock
-from backend.access import Caller
 from backend.database import write_transaction
 from backend.extensions import db
 from backend.models import Submission, User, Village, Villager
-from backend.services.review import appeal_submission, approve_submission, reject_submission
-from backend.services.submissions import create_assisted_submission, create_submission
-from backend.services.uploads import store_upload
+from backend.services.access import Caller
+from backend.services.earning.review import appeal_submission, approve_submission, reject_submission
+from backend.services.earning.submissions import create_assisted_submission, create_submission
+from backend.services.earning.uploads import store_upload
 
 CLAIMANTS_PER_VILLAGE = 8
 DAYS_BACK = 50
@@ -104,7 +104,7 @@ def _claim(rng, user: User, day: date, *, seed: int, photo: bytes | None = None)
 
 
 def _photo_of(claim: Submission) -> bytes:
-    from backend.storage import get_storage
+    from backend.adapters.storage import get_storage
 
     with get_storage().open(claim.files[0].storage_key) as stream:
         return stream.read()

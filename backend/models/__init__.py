@@ -3,13 +3,14 @@
 from backend.models.activities import Event, EventCheckIn, Lesson, LessonAttempt, Poll, PollOption, PollVote
 from backend.models.audit import AuditEntry
 from backend.models.auth import RefreshToken, RevokedToken, TokenFamily
+from backend.models.awards import PointAward
 from backend.models.credit import CreditEntry, CreditObjection, CreditRepair, CreditSnapshot, HonourApplication
+from backend.models.idempotency import IdempotencyKey
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.people import BindingCode, Household, Town, User, Village, Villager
-from backend.models.rulesets import PointAward, RuleSet
+from backend.models.rulesets import RuleSet
 from backend.models.shops import (
     BudgetUsage,
-    IdempotencyKey,
     PayCode,
     Redemption,
     RedemptionLine,

@@ -4,10 +4,10 @@ from datetime import date, datetime
 
 from sqlalchemy import inspect
 
-from backend.access import Caller
 from backend.extensions import db
 from backend.models import AuditEntry
 from backend.observability import current_request_id
+from backend.services.access import Caller
 
 # Never copied into the audit log: encrypted numbers and secrets.
 _HIDDEN = {"password_hash", "id_number_cipher", "id_number_index", "phone_cipher", "phone_index", "code_hash"}

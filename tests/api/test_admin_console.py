@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from backend.admin_console import UI_DIR
+from backend.api.console import UI_DIR
 from tests.conftest import body
 
 UI_FILES = sorted(p for p in UI_DIR.rglob("*") if p.is_file())

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.idcard import (
+from backend.adapters.idcard import (
     age_on,
     id_number_birth_date,
     id_number_sex,

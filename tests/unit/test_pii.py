@@ -4,13 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.pii import (
-    DecryptionError,
-    Keyring,
-    derive_dev_keys,
-    keyring_from_config,
-    new_key_b64,
-)
+from backend.adapters.pii import DecryptionError, Keyring, derive_dev_keys, keyring_from_config, new_key_b64
 
 ID_NUMBER = "33028219950820127X"
 

@@ -5,14 +5,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from backend import roster_sheet
-from backend.idcard import make_id_number
-from backend.roster_sheet import (
-    SCIENTIFIC_REASON,
-    RosterParse,
-    parse_roster,
-    write_roster_xlsx,
-)
+from backend.adapters import roster_sheet
+from backend.adapters.idcard import make_id_number
+from backend.adapters.roster_sheet import SCIENTIFIC_REASON, RosterParse, parse_roster, write_roster_xlsx
 
 SAMPLE = Path("/work/shared/samples/roster-东村-messy.xlsx")
 HEADER = ["序号", "户号", "与户主关系", "姓名", "性别", "身份证号", "手机号", "村民小组"]

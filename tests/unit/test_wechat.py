@@ -7,7 +7,7 @@ import time
 import pytest
 from werkzeug import Response
 
-from backend.wechat import (
+from backend.adapters.wechat import (
     WeChatBusy,
     WeChatClient,
     WeChatError,

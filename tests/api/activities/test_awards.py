@@ -11,8 +11,8 @@ from backend.errors import InvalidInput
 from backend.extensions import db
 from backend.models import PointAward, Villager
 from backend.models.ledger import Transfer
-from backend.services.awards import award_points
-from backend.services.ledger import villager_balance
+from backend.services.earning.awards import award_points
+from backend.services.ledger.balances import villager_balance
 from tests.activities_factories import make_rule_set, points_document
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from backend.demo import activities, people
 from backend.extensions import db
 from backend.models import PointAward, RuleSet, User
-from backend.services.ledger import villager_balance
+from backend.services.ledger.balances import villager_balance
 
 
 def test_demo_logins_have_balances_earned_by_the_rules(app, backend_name):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import EventCheckIn, PointAward
-from backend.services.events import current_code, distance_m
+from backend.services.earning.events import current_code, distance_m
 from tests.activities_factories import make_event
 from tests.api.activities.conftest import START
 from tests.conftest import body

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from backend.access import Caller
 from backend.errors import AppError
 from backend.extensions import db
 from backend.models import Event, EventCheckIn, Poll, PollVote, User
-from backend.services.events import check_in, current_code
-from backend.services.polls import cast_vote
+from backend.services.access import Caller
+from backend.services.earning.events import check_in, current_code
+from backend.services.earning.polls import cast_vote
 from tests.activities_factories import make_event, make_poll
 from tests.api.activities.conftest import START
 from tests.factories import make_villager, make_villager_user
@@ -84,7 +84,7 @@ def test_one_villager_double_tapping_votes_once(app, world, frozen):
 
 def test_two_drafts_published_at_once_leave_one_version_published(app, world, frozen):
     from backend.models import RuleSet
-    from backend.services.rulesets import create_rule_set_draft, publish_rule_set
+    from backend.services.rulesets.versions import create_rule_set_draft, publish_rule_set
 
     drafts = [
         create_rule_set_draft(caller=Caller.of(world.cw1), village_id=world.village.id, kind="points").id

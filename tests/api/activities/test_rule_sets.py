@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import AuditEntry, RuleSet
-from backend.services.rulesets import get_rule_set_in_force
+from backend.services.rulesets.versions import get_rule_set_in_force
 from tests.activities_factories import make_rule_set, points_document
 from tests.conftest import body
 from tests.factories import auth, make_staff, make_town, make_village

@@ -5,9 +5,9 @@ from datetime import date
 
 from openpyxl import Workbook
 
+from backend.adapters.idcard import make_id_number
 from backend.extensions import db
-from backend.idcard import make_id_number
-from backend.services.gates import redemption_block_reason
+from backend.services.shops.gates import redemption_block_reason
 from tests.api.credit.helpers import my_credit
 from tests.conftest import body
 from tests.factories import auth, make_villager

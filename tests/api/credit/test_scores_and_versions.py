@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.models import CreditSnapshot
-from backend.services import snapshots
+from backend.services.credit import snapshots
 from tests.api.credit.conftest import credit_document, make_credit_rule_set
 from tests.api.credit.helpers import line_of, my_credit, record_violation
 from tests.conftest import body

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from backend.access import Caller
 from backend.errors import Conflict
 from backend.extensions import db
 from backend.models import Transfer
 from backend.services import ledger
+from backend.services.access import Caller
 from tests.api.ledger.helpers import balance, check_invariants, earn, key, reverse, spend
 from tests.factories import make_staff, make_village, make_villager
 

@@ -14,7 +14,7 @@ from backend.extensions import db
 from backend.models import Account, Entry
 from backend.models.append_only import drop_append_only_statements
 from backend.services import ledger
-from backend.services.ledger_integrity import entry_hash, merkle_root
+from backend.services.ledger.integrity import entry_hash, merkle_root
 from tests.api.ledger.helpers import earn, reverse, spend
 from tests.factories import make_village, make_villager
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from backend.models import PayCode, Redemption, RewardItem
-from backend.services.ledger import villager_balance
+from backend.services.ledger.balances import villager_balance
 from tests.factories import auth
 from tests.shop_factories import ShopWorld
 

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import func, select
 
 from backend import clock
-from backend.access import Caller
 from backend.errors import AppError
 from backend.extensions import db
 from backend.models import PayCode, Redemption
 from backend.models.ledger import Account, Entry
-from backend.services.ledger import villager_balance
-from backend.services.paycodes import new_token, token_hash
-from backend.services.redemption import redeem_points
+from backend.services.access import Caller
+from backend.services.ledger.balances import villager_balance
+from backend.services.shops.pay_codes import new_token, token_hash
+from backend.services.shops.redemption import redeem_points
 from tests.factories import auth
 from tests.shop_factories import ShopWorld
 

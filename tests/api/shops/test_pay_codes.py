@@ -10,7 +10,7 @@ from PIL import Image
 from backend import clock
 from backend.extensions import db
 from backend.models import PayCode, Villager
-from backend.services.paycodes import token_hash
+from backend.services.shops.pay_codes import token_hash
 from tests.api.shops.conftest import redeem
 from tests.conftest import body
 from tests.factories import auth, make_villager, make_villager_user

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from backend import clock
 from backend.extensions import db
 from backend.models import AuditEntry, BudgetUsage, Villager
-from backend.services.ledger import villager_balance
+from backend.services.ledger.balances import villager_balance
 from tests.api.shops.conftest import redeem, state
 from tests.conftest import body
 from tests.factories import auth, make_villager, make_villager_user

@@ -1,0 +1,1 @@
+"""Blueprints of earning: activities (polls, lessons), events, submissions and review."""

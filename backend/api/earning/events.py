@@ -1,0 +1,161 @@
+"""Scan activities: events, their rotating check-in QR code, check-ins and attendance."""
+
+import io
+
+from flask import send_file
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from backend.adapters.qr import qr_png
+from backend.api.auth_hooks import signed_in
+from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.earning.activities import ANYONE, STAFF, ListArgs, UtcDateTime
+from backend.models import Event
+from backend.services.access import get_scoped_or_404
+from backend.services.earning import events
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1", description="扫一扫：活动签到")
+
+
+class EventIn(InSchema):
+    village_id = fields.Integer(required=True)
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(
+        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "rules test it as event.kind"}
+    )
+    place = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_at = UtcDateTime(required=True)
+    ends_at = UtcDateTime(required=True)
+    hours = fields.Float(required=True, validate=validate.Range(min=0, max=24))
+    latitude = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
+    radius_m = fields.Integer(load_default=None, validate=validate.Range(min=10, max=10000))
+    capacity = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    award_at = fields.String(load_default="check_in", validate=validate.OneOf(["check_in", "confirmation"]))
+
+
+class EventOut(OutSchema):
+    id = fields.Integer()
+    village_id = fields.Integer()
+    title = fields.String()
+    kind = fields.String()
+    place = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    hours = fields.Float()
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    radius_m = fields.Integer(allow_none=True)
+    capacity = fields.Integer(allow_none=True)
+    award_at = fields.String()
+
+
+class QrOut(OutSchema):
+    token = fields.String()
+    qr_text = fields.String()
+    seconds_left = fields.Integer()
+
+
+class CheckInIn(InSchema):
+    token = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "the scanned QR text, or its last part"},
+    )
+    latitude = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
+
+
+class CheckInResultOut(OutSchema):
+    check_in_id = fields.Integer()
+    event_id = fields.Integer()
+    award_at = fields.String()
+    points = fields.Integer()
+    explanation = fields.String(allow_none=True)
+
+
+class CheckInOut(OutSchema):
+    id = fields.Integer()
+    villager_id = fields.Integer()
+    checked_in_at = fields.DateTime()
+    confirmed_at = fields.DateTime(allow_none=True)
+
+
+class ConfirmIn(InSchema):
+    villager_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+
+
+class ConfirmedOut(OutSchema):
+    villager_id = fields.Integer()
+    points = fields.Integer()
+    explanation = fields.String(allow_none=True)
+
+
+@blp.post("/events")
+@blp.arguments(EventIn)
+@blp.response(201, EventOut)
+@signed_in(*STAFF)
+def create_event(args, caller):
+    return events.create_event(caller=caller, **args)
+
+
+@blp.get("/events")
+@blp.arguments(ListArgs, location="query")
+@blp.response(200, page_schema(EventOut, "EventPage"))
+@signed_in(*ANYONE)
+def list_events(args, caller):
+    """Villagers: their village's events that have not ended. Staff: all events (optionally of one village)."""
+    return events.list_events(caller=caller, **args)
+
+
+@blp.get("/events/<int:event_id>")
+@blp.response(200, EventOut)
+@signed_in(*ANYONE)
+def get_event(event_id, caller):
+    return get_scoped_or_404(Event, event_id, caller)
+
+
+@blp.get("/events/<int:event_id>/qr")
+@blp.response(200, QrOut)
+@signed_in(*STAFF)
+def event_qr(event_id, caller):
+    """The current check-in code and the seconds until it rotates (every 30 s)."""
+    return events.current_code(get_scoped_or_404(Event, event_id, caller))
+
+
+@blp.get("/events/<int:event_id>/qr.png")
+@blp.response(200, content_type="image/png")
+@signed_in(*STAFF)
+def event_qr_png(event_id, caller):
+    """The current check-in code as a PNG, for a screen at the venue (refresh it every few seconds)."""
+    code = events.current_code(get_scoped_or_404(Event, event_id, caller))
+    response = send_file(io.BytesIO(qr_png(code["qr_text"], box_size=12)), mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.post("/events/<int:event_id>/check-ins")
+@blp.arguments(CheckInIn)
+@blp.response(201, CheckInResultOut)
+@signed_in("villager")
+def check_in(args, event_id, caller):
+    event = get_scoped_or_404(Event, event_id, caller)
+    return events.check_in(caller=caller, event=event, **args)
+
+
+@blp.get("/events/<int:event_id>/check-ins")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(CheckInOut, "CheckInPage"))
+@signed_in(*STAFF)
+def list_check_ins(args, event_id, caller):
+    return events.list_check_ins(caller=caller, event=get_scoped_or_404(Event, event_id, caller), **args)
+
+
+@blp.post("/events/<int:event_id>/attendance/confirm")
+@blp.arguments(ConfirmIn)
+@blp.response(200, ConfirmedOut(many=True))
+@signed_in(*STAFF)
+def confirm_attendance(args, event_id, caller):
+    """Confirm checked-in villagers attended; events awarding on confirmation book their points now."""
+    event = get_scoped_or_404(Event, event_id, caller)
+    return events.confirm_attendance(caller=caller, event=event, villager_ids=args["villager_ids"])

@@ -1,0 +1,103 @@
+"""Towns, villages and households."""
+
+from flask_smorest import Blueprint
+
+from backend.api.auth_hooks import signed_in
+from backend.api.common import page_schema
+from backend.api.people.schemas import (
+    HouseholdIn,
+    HouseholdListArgs,
+    HouseholdOut,
+    HouseholdPatch,
+    TownIn,
+    TownOut,
+    VillageIn,
+    VillageOut,
+    VillagePatch,
+)
+from backend.models import Household, Village
+from backend.services.access import get_scoped_or_404
+from backend.services.people import directory
+from backend.services.people import records as people
+
+blp = Blueprint("villages", __name__, url_prefix="/api/v1", description="镇、村、户")
+
+STAFF = ("committee", "town_admin", "admin")
+
+
+@blp.get("/towns")
+@blp.response(200, TownOut(many=True))
+@signed_in("town_admin", "admin")
+def list_towns(caller):
+    return directory.list_towns(caller=caller)
+
+
+@blp.post("/towns")
+@blp.arguments(TownIn)
+@blp.response(201, TownOut)
+@signed_in("admin")
+def create_town(args, caller):
+    return people.create_town(caller=caller, **args)
+
+
+@blp.get("/villages")
+@blp.response(200, VillageOut(many=True))
+@signed_in(*STAFF)
+def list_villages(caller):
+    return directory.list_villages(caller=caller)
+
+
+@blp.post("/villages")
+@blp.arguments(VillageIn)
+@blp.response(201, VillageOut)
+@signed_in("town_admin", "admin")
+def create_village(args, caller):
+    return people.create_village(caller=caller, **args)
+
+
+@blp.get("/villages/<int:village_id>")
+@blp.response(200, VillageOut)
+@signed_in(*STAFF)
+def get_village(village_id, caller):
+    return get_scoped_or_404(Village, village_id, caller)
+
+
+@blp.patch("/villages/<int:village_id>")
+@blp.arguments(VillagePatch)
+@blp.response(200, VillageOut)
+@signed_in("town_admin", "admin")
+def update_village(args, village_id, caller):
+    village = get_scoped_or_404(Village, village_id, caller)
+    return people.update_village(caller=caller, village=village, changes=args)
+
+
+@blp.get("/households")
+@blp.arguments(HouseholdListArgs, location="query")
+@blp.response(200, page_schema(HouseholdOut, "HouseholdPage"))
+@signed_in(*STAFF)
+def list_households(args, caller):
+    return directory.list_households(caller=caller, **args)
+
+
+@blp.post("/households")
+@blp.arguments(HouseholdIn)
+@blp.response(201, HouseholdOut)
+@signed_in(*STAFF)
+def create_household(args, caller):
+    return people.create_household(caller=caller, **args)
+
+
+@blp.get("/households/<int:household_id>")
+@blp.response(200, HouseholdOut)
+@signed_in(*STAFF)
+def get_household(household_id, caller):
+    return get_scoped_or_404(Household, household_id, caller)
+
+
+@blp.patch("/households/<int:household_id>")
+@blp.arguments(HouseholdPatch)
+@blp.response(200, HouseholdOut)
+@signed_in(*STAFF)
+def update_household(args, household_id, caller):
+    household = get_scoped_or_404(Household, household_id, caller)
+    return people.update_household(caller=caller, household=household, changes=args)

@@ -1,0 +1,1 @@
+"""Blueprints of partner shops: shops and items, pay codes and redemptions."""

@@ -1,0 +1,1 @@
+"""Sign-in, tokens and linking a WeChat user to a roster entry."""

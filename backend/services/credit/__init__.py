@@ -1,0 +1,1 @@
+"""The credit score: scores, entries (violations, objections, honours), dishonesty list, repair, snapshots."""

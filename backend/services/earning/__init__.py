@@ -1,0 +1,1 @@
+"""Earning points: activity awards, speak/photo claims and their review, polls, lessons, events, uploads."""

@@ -1,0 +1,1 @@
+"""Towns, villages, households and villagers: editing, the roster sheet, lists, personal data."""

@@ -1,0 +1,61 @@
+"""Read-side of the people aggregate: scoped lists."""
+
+from sqlalchemy import select
+
+from backend.extensions import db
+from backend.models import AuditEntry, Household, Town, Village, Villager
+from backend.services.access import Caller, require_role, scope
+from backend.services.paging import paginate
+from backend.services.people.personal_data import id_number_index
+
+STAFF = ("committee", "town_admin", "admin")
+
+
+def list_towns(*, caller: Caller) -> list[Town]:
+    require_role(caller, "town_admin", "admin")
+    stmt = select(Town).order_by(Town.code)
+    if caller.role == "town_admin":
+        stmt = stmt.where(Town.id == caller.town_id)
+    return db.session.execute(stmt).scalars().all()
+
+
+def list_villages(*, caller: Caller) -> list[Village]:
+    require_role(caller, *STAFF)
+    return db.session.execute(scope(select(Village).order_by(Village.code), Village, caller)).scalars().all()
+
+
+def list_households(*, caller: Caller, village_id: int | None, limit: int, cursor: str | None) -> dict:
+    require_role(caller, *STAFF)
+    stmt = scope(select(Household), Household, caller)
+    if village_id is not None:
+        stmt = stmt.where(Household.village_id == village_id)
+    return paginate(stmt, Household.id, limit=limit, cursor=cursor, newest_first=False)
+
+
+def list_villagers(*, caller: Caller, village_id: int | None, q: str | None, limit: int, cursor: str | None) -> dict:
+    """Roster entries the caller may see; `q` matches a name fragment or a whole ID number."""
+    require_role(caller, *STAFF)
+    stmt = scope(select(Villager), Villager, caller)
+    if village_id is not None:
+        stmt = stmt.where(Villager.village_id == village_id)
+    if q:
+        q = q.strip()
+        if len(q) >= 15 and q[:-1].isdigit():
+            stmt = stmt.where(Villager.id_number_index == id_number_index(q.upper()))
+        else:
+            stmt = stmt.where(Villager.name.contains(q))
+    return paginate(stmt, Villager.id, limit=limit, cursor=cursor, newest_first=False)
+
+
+def list_audit(*, caller: Caller, village_id: int | None, limit: int, cursor: str | None) -> dict:
+    """Audit entries of the caller's villages (town admins also see their town's own entries)."""
+    require_role(caller, *STAFF)
+    stmt = select(AuditEntry)
+    if caller.role == "town_admin":
+        towns_villages = select(Village.id).where(Village.town_id == caller.town_id)
+        stmt = stmt.where(AuditEntry.village_id.in_(towns_villages) | (AuditEntry.town_id == caller.town_id))
+    elif caller.role == "committee":
+        stmt = stmt.where(AuditEntry.village_id == caller.village_id)
+    if village_id is not None:
+        stmt = stmt.where(AuditEntry.village_id == village_id)
+    return paginate(stmt, AuditEntry.id, limit=limit, cursor=cursor)
