@@ -27,8 +27,9 @@ migrate: install
 demo: migrate
 	$(BIN)/flask demo load
 
+# gunicorn and the outbox worker (`flask worker`) side by side, from the Procfile; Ctrl-C stops both.
 run: demo
-	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	$(BIN)/honcho start -f Procfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -66,6 +66,14 @@ def load_config() -> dict:
         "BINDING_LOCK_MINUTES": _int("BINDING_LOCK_MINUTES", 30),
         # Processes that score `flask credit recompute` batches; unset means one per core.
         "CREDIT_RECOMPUTE_WORKERS": os.environ.get("CREDIT_RECOMPUTE_WORKERS"),
+        # The outbox worker: messages claimed per pass, how long a claim holds before another worker may retry it,
+        # idle polling, attempts before a message is dead-lettered, and the backoff between attempts.
+        "OUTBOX_BATCH": _int("OUTBOX_BATCH", 20),
+        "OUTBOX_LEASE_SECONDS": _int("OUTBOX_LEASE_SECONDS", 60),
+        "OUTBOX_POLL_SECONDS": float(os.environ.get("OUTBOX_POLL_SECONDS", "1")),
+        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", 10),
+        "OUTBOX_BACKOFF_MAX_SECONDS": _int("OUTBOX_BACKOFF_MAX_SECONDS", 3600),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "backend" / "translations"),

@@ -21,7 +21,7 @@ def init_http(app: Flask) -> None:
 
 
 def blueprints() -> list:
-    from backend.api import ledger, rulesets
+    from backend.api import ledger, outbox, rulesets
     from backend.api.credit import credit
     from backend.api.earning import activities, events, submissions
     from backend.api.people import audit, auth, me, villagers, villages
@@ -41,4 +41,5 @@ def blueprints() -> list:
         redemptions.blp,
         credit.blp,
         audit.blp,
+        outbox.blp,
     ]

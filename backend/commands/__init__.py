@@ -9,6 +9,8 @@ def register_commands(app: Flask) -> None:
     from backend.commands.ledger import ledger_cli, points_cli
     from backend.commands.roster import roster_cli
     from backend.commands.uploads import uploads_cli
+    from backend.commands.worker import worker_command
 
     for group in (demo_cli, roster_cli, uploads_cli, ledger_cli, points_cli, credit_cli):
         app.cli.add_command(group)
+    app.cli.add_command(worker_command)

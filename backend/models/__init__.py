@@ -7,6 +7,7 @@ from backend.models.awards import PointAward
 from backend.models.credit import CreditEntry, CreditObjection, CreditRepair, CreditSnapshot, HonourApplication
 from backend.models.idempotency import IdempotencyKey
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
+from backend.models.outbox import OutboxMessage
 from backend.models.people import BindingCode, Household, Town, User, Village, Villager
 from backend.models.rulesets import RuleSet
 from backend.models.shops import (
@@ -44,6 +45,7 @@ __all__ = [
     "Lot",
     "LotMovement",
     "MediaCheck",
+    "OutboxMessage",
     "PayCode",
     "PointAward",
     "Poll",

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from tests.activities_factories import activity_object_factories
 from tests.credit_factories import credit_object_factories
+from tests.engagement_factories import engagement_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
 from tests.shop_factories import shop_object_factories
 from tests.submission_factories import submission_object_factories
@@ -40,6 +41,7 @@ OBJECT_FACTORIES = {
     **shop_object_factories(MARKER),
     **credit_object_factories(MARKER),
     **submission_object_factories(MARKER),
+    **engagement_object_factories(MARKER),
 }
 
 

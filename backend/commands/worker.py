@@ -1,0 +1,22 @@
+"""flask worker: the outbox delivery loop, started by `make run` beside gunicorn (see Procfile)."""
+
+import signal
+import threading
+
+import click
+from flask import current_app
+
+from backend.services.outbox import run_worker
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (cron, tests).")
+def worker_command(once: bool):
+    """Deliver outbox messages (WeChat subscribe messages, webhooks) until stopped; SIGTERM finishes the current one."""
+    stop = threading.Event()
+    if not once:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo(f"outbox worker polling every {current_app.config['OUTBOX_POLL_SECONDS']} s")
+    report = run_worker(once=once, stop=stop)
+    click.echo(", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "nothing due")
