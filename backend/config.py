@@ -74,6 +74,14 @@ def load_config() -> dict:
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BACKOFF_SECONDS": _int("OUTBOX_BACKOFF_SECONDS", 10),
         "OUTBOX_BACKOFF_MAX_SECONDS": _int("OUTBOX_BACKOFF_MAX_SECONDS", 3600),
+        # Ledger anchors (README, "The ledger's anchors"): where signed checkpoints are appended, the Ed25519 key
+        # that signs them (base64 seed, or a PEM file; development derives one from SECRET_KEY), and optionally an
+        # RFC 3161 time-stamping service and the root certificates its stamps are checked against.
+        "LEDGER_ANCHOR_FILE": os.environ.get("LEDGER_ANCHOR_FILE", str(instance / "ledger-anchors.jsonl")),
+        "LEDGER_SIGNING_KEY": os.environ.get("LEDGER_SIGNING_KEY", ""),
+        "LEDGER_SIGNING_KEY_FILE": os.environ.get("LEDGER_SIGNING_KEY_FILE", ""),
+        "LEDGER_TSA_URL": os.environ.get("LEDGER_TSA_URL", ""),
+        "LEDGER_TSA_ROOTS": os.environ.get("LEDGER_TSA_ROOTS", ""),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "backend" / "translations"),

@@ -118,6 +118,7 @@ def _app(backend_name, tmp_path_factory):
             "DEMO_MODE": True,
             "UPLOAD_FOLDER": str(root / "uploads"),
             "RATELIMIT_STORAGE_URI": "memory://",
+            "LEDGER_ANCHOR_FILE": "",
             "WECHAT_APP_ID": "wx-test-app",
             "WECHAT_APP_SECRET": "test-secret",
             "WECHAT_API_BASE": "http://127.0.0.1:9/unset",

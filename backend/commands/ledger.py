@@ -1,6 +1,7 @@
 """`flask ledger verify|checkpoint` and `flask points expire|purge-keys`: the operators' ledger tools."""
 
 from datetime import date
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -12,11 +13,42 @@ points_cli = AppGroup("points", help="Points housekeeping.")
 
 
 @ledger_cli.command("verify")
-def ledger_verify():
+@click.option(
+    "--anchors",
+    "anchors",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Also check the ledger against this file of signed checkpoints (kept outside the database).",
+)
+@click.option(
+    "--public-key",
+    "public_key_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="PEM public key the anchors were signed with (default: the configured signing key's).",
+)
+@click.option("--tsa-roots", type=click.Path(dir_okay=False, exists=True), help="PEM roots to check time stamps.")
+def ledger_verify(anchors, public_key_path, tsa_roots):
     """Check every account's hash chain, balances, transfers and the last checkpoint; exit 1 on tampering."""
+    from flask import current_app
+
     from backend.services.ledger.integrity import verify_ledger
 
     report = verify_ledger()
+    if anchors:
+        from backend.adapters.signing import public_key_from_pem
+        from backend.adapters.timestamps import load_roots
+        from backend.services.ledger.anchors import signing_key_from_config, verify_against_anchors
+
+        key = (
+            public_key_from_pem(public_key_path)
+            if public_key_path
+            else signing_key_from_config(current_app.config).public_key()
+        )
+        roots_path = tsa_roots or current_app.config["LEDGER_TSA_ROOTS"]
+        records, problems = verify_against_anchors(
+            Path(anchors), key, tsa_roots=load_roots(roots_path) if roots_path else None
+        )
+        report.problems.extend(problems)
+        click.echo(f"anchors: {records} signed checkpoints read from {anchors}", err=not report.ok)
     for line in report.lines():
         click.echo(line, err=not report.ok)
     if not report.ok:
@@ -25,7 +57,10 @@ def ledger_verify():
 
 @ledger_cli.command("checkpoint")
 def ledger_checkpoint():
-    """Record a Merkle root over every account's head (run it periodically, e.g. nightly)."""
+    """Record a Merkle root over every account's head and append it, signed, to LEDGER_ANCHOR_FILE."""
+    from flask import current_app
+
+    from backend.services.ledger.anchors import AnchorError, anchor_checkpoint, signing_key_from_config
     from backend.services.ledger.integrity import create_checkpoint
 
     checkpoint = create_checkpoint()
@@ -33,6 +68,37 @@ def ledger_checkpoint():
         f"checkpoint #{checkpoint.id}: root {checkpoint.root_hash} over {checkpoint.account_count} accounts, "
         f"{checkpoint.entry_count} entries"
     )
+    config = current_app.config
+    if not config["LEDGER_ANCHOR_FILE"]:
+        click.echo("not anchored: LEDGER_ANCHOR_FILE is empty", err=True)
+        return
+    try:
+        record = anchor_checkpoint(
+            checkpoint,
+            path=Path(config["LEDGER_ANCHOR_FILE"]),
+            private_key=signing_key_from_config(config),
+            tsa_url=config["LEDGER_TSA_URL"],
+        )
+    except AnchorError as exc:
+        raise click.ClickException(f"checkpoint #{checkpoint.id} not anchored: {exc}") from None
+    stamped = " and time-stamped" if record.get("tst") else ""
+    click.echo(f"anchored{stamped} in {config['LEDGER_ANCHOR_FILE']} (key {record['key']})")
+    if record.get("tst_error"):
+        click.echo(f"time stamp missing: {record['tst_error']}", err=True)
+
+
+@ledger_cli.command("new-key")
+@click.argument("path", type=click.Path(dir_okay=False))
+def ledger_new_key(path):
+    """Create an Ed25519 anchor signing key at PATH (mode 0600) and print its public half."""
+    from backend.adapters.signing import key_id, public_pem, write_new_private_key
+
+    try:
+        key = write_new_private_key(path)
+    except FileExistsError:
+        raise click.ClickException(f"{path} exists; a signing key is never overwritten") from None
+    click.echo(f"key {key_id(key.public_key())} written to {path}; set LEDGER_SIGNING_KEY_FILE={path}")
+    click.echo(public_pem(key.public_key()), nl=False)
 
 
 @points_cli.command("expire")
