@@ -8,7 +8,7 @@ from backend.models.credit import CreditEntry, CreditObjection, CreditRepair, Cr
 from backend.models.idempotency import IdempotencyKey
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.outbox import OutboxMessage
-from backend.models.people import BindingCode, Household, Town, User, Village, Villager
+from backend.models.people import BindingCode, City, Household, Town, User, Village, Villager
 from backend.models.rulesets import RuleSet
 from backend.models.shops import (
     BudgetUsage,
@@ -30,6 +30,7 @@ __all__ = [
     "BudgetUsage",
     "Checkpoint",
     "CheckpointHead",
+    "City",
     "CreditEntry",
     "CreditObjection",
     "CreditRepair",

@@ -8,15 +8,31 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.extensions import db
 from backend.models.base import TimestampMixin, VillageOwnedMixin
 
-ROLES = ("villager", "shopkeeper", "committee", "town_admin", "admin")
+ROLES = ("villager", "shopkeeper", "committee", "town_admin", "city_admin", "admin")
+
+
+class City(TimestampMixin, db.Model):
+    """A county-level city (县级市) above its towns; a city admin sees every town of it."""
+
+    __tablename__ = "cities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+
+    towns: Mapped[list["Town"]] = relationship(back_populates="city", order_by="Town.code")
 
 
 class Town(TimestampMixin, db.Model):
     __tablename__ = "towns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Nullable: a town may run before its city joins the system.
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+
+    city: Mapped[City | None] = relationship(back_populates="towns")
 
     villages: Mapped[list["Village"]] = relationship(back_populates="town", order_by="Village.code")
 
@@ -83,6 +99,7 @@ class User(TimestampMixin, db.Model):
     display_name: Mapped[str | None] = mapped_column(String(64))
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     unionid: Mapped[str | None] = mapped_column(String(64))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True)
     town_id: Mapped[int | None] = mapped_column(ForeignKey("towns.id"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("villages.id"), index=True)
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)

@@ -10,9 +10,11 @@ from sqlalchemy import Select, select
 
 from backend.errors import Forbidden, NotFound
 from backend.extensions import db
-from backend.models import Village
+from backend.models import Town, Village
 
 STAFF_ROLES = ("committee", "town_admin", "admin")
+# Who looks after many villages at once (dashboards, templates, partners); a city admin runs no village work.
+SUPERVISORS = ("town_admin", "city_admin", "admin")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Caller:
     village_id: int | None = None
     shop_id: int | None = None
     villager_id: int | None = None
+    city_id: int | None = None
 
     @classmethod
     def of(cls, user) -> "Caller":
@@ -33,6 +36,7 @@ class Caller:
             village_id=user.village_id,
             shop_id=user.shop_id,
             villager_id=user.villager_id,
+            city_id=user.city_id,
         )
 
 
@@ -46,11 +50,30 @@ def village_ids_in_scope(caller: Caller) -> Select | list[int] | None:
     """None means every village (admin); otherwise the villages this caller may see."""
     if caller.role == "admin":
         return None
+    if caller.role == "city_admin":
+        return select(Village.id).join(Town, Town.id == Village.town_id).where(Town.city_id == caller.city_id)
     if caller.role == "town_admin":
         return select(Village.id).where(Village.town_id == caller.town_id)
     if caller.village_id is not None:
         return [caller.village_id]
     return []
+
+
+def town_ids_in_scope(caller: Caller) -> Select | list[int] | None:
+    """None means every town (admin); a city admin's towns, a town admin's own; nobody else sees towns."""
+    if caller.role == "admin":
+        return None
+    if caller.role == "city_admin":
+        return select(Town.id).where(Town.city_id == caller.city_id)
+    if caller.role == "town_admin" and caller.town_id is not None:
+        return [caller.town_id]
+    return []
+
+
+def scope_towns(stmt: Select, caller: Caller, column=Town.id) -> Select:
+    """Restrict a select over towns (or rows owned by a town, through `column`) to the caller's towns."""
+    towns = town_ids_in_scope(caller)
+    return stmt if towns is None else stmt.where(column.in_(towns))
 
 
 def scope(stmt: Select, model, caller: Caller) -> Select:
@@ -74,3 +97,11 @@ def get_scoped_or_404(model, object_id: int, caller: Caller):
 def check_village_in_scope(caller: Caller, village_id: int) -> Village:
     """The village itself, if the caller may act in it; 404 otherwise."""
     return get_scoped_or_404(Village, village_id, caller)
+
+
+def check_town_in_scope(caller: Caller, town_id: int) -> Town:
+    """The town itself, if the caller oversees it; 404 otherwise."""
+    found = db.session.execute(scope_towns(select(Town).where(Town.id == town_id), caller)).scalar_one_or_none()
+    if found is None:
+        raise NotFound()
+    return found

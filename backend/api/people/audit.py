@@ -33,7 +33,7 @@ class AuditOut(OutSchema):
 @blp.get("/audit-log")
 @blp.arguments(AuditListArgs, location="query")
 @blp.response(200, page_schema(AuditOut, "AuditPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF, "city_admin")
 def list_audit(args, caller):
     """Who changed what, newest first."""
     return directory.list_audit(caller=caller, **args)

@@ -7,17 +7,25 @@ from backend.api.common import InSchema, OutSchema, PageArgs
 SEXES = ("男", "女")
 
 
-class TownOut(OutSchema):
+class CityOut(OutSchema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
 
 
-class TownIn(InSchema):
+class CityIn(InSchema):
     code = fields.String(
         required=True, validate=validate.Regexp(r"^[A-Z0-9]{2,16}$", error="编码须为 2-16 位大写字母或数字。")
     )
     name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class TownOut(CityOut):
+    city_id = fields.Integer(allow_none=True)
+
+
+class TownIn(CityIn):
+    city_id = fields.Integer(load_default=None)
 
 
 class VillageOut(OutSchema):
@@ -27,7 +35,7 @@ class VillageOut(OutSchema):
     town_id = fields.Integer()
 
 
-class VillageIn(TownIn):
+class VillageIn(CityIn):
     town_id = fields.Integer(required=True)
 
 

@@ -5,6 +5,8 @@ from flask_smorest import Blueprint
 from backend.api.auth_hooks import signed_in
 from backend.api.common import page_schema
 from backend.api.people.schemas import (
+    CityIn,
+    CityOut,
     HouseholdIn,
     HouseholdListArgs,
     HouseholdOut,
@@ -25,9 +27,24 @@ blp = Blueprint("villages", __name__, url_prefix="/api/v1", description="镇、�
 STAFF = ("committee", "town_admin", "admin")
 
 
+@blp.get("/cities")
+@blp.response(200, CityOut(many=True))
+@signed_in("city_admin", "admin")
+def list_cities(caller):
+    return directory.list_cities(caller=caller)
+
+
+@blp.post("/cities")
+@blp.arguments(CityIn)
+@blp.response(201, CityOut)
+@signed_in("admin")
+def create_city(args, caller):
+    return people.create_city(caller=caller, **args)
+
+
 @blp.get("/towns")
 @blp.response(200, TownOut(many=True))
-@signed_in("town_admin", "admin")
+@signed_in("town_admin", "city_admin", "admin")
 def list_towns(caller):
     return directory.list_towns(caller=caller)
 
@@ -42,7 +59,7 @@ def create_town(args, caller):
 
 @blp.get("/villages")
 @blp.response(200, VillageOut(many=True))
-@signed_in(*STAFF)
+@signed_in(*STAFF, "city_admin")
 def list_villages(caller):
     return directory.list_villages(caller=caller)
 
@@ -57,7 +74,7 @@ def create_village(args, caller):
 
 @blp.get("/villages/<int:village_id>")
 @blp.response(200, VillageOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF, "city_admin")
 def get_village(village_id, caller):
     return get_scoped_or_404(Village, village_id, caller)
 

@@ -3,24 +3,29 @@
 from sqlalchemy import select
 
 from backend.extensions import db
-from backend.models import AuditEntry, Household, Town, Village, Villager
-from backend.services.access import Caller, require_role, scope
+from backend.models import AuditEntry, City, Household, Town, Village, Villager
+from backend.services.access import Caller, require_role, scope, scope_towns, town_ids_in_scope
 from backend.services.paging import paginate
 from backend.services.people.personal_data import id_number_index
 
 STAFF = ("committee", "town_admin", "admin")
 
 
-def list_towns(*, caller: Caller) -> list[Town]:
-    require_role(caller, "town_admin", "admin")
-    stmt = select(Town).order_by(Town.code)
-    if caller.role == "town_admin":
-        stmt = stmt.where(Town.id == caller.town_id)
+def list_cities(*, caller: Caller) -> list[City]:
+    require_role(caller, "city_admin", "admin")
+    stmt = select(City).order_by(City.code)
+    if caller.role == "city_admin":
+        stmt = stmt.where(City.id == caller.city_id)
     return db.session.execute(stmt).scalars().all()
 
 
+def list_towns(*, caller: Caller) -> list[Town]:
+    require_role(caller, "town_admin", "city_admin", "admin")
+    return db.session.execute(scope_towns(select(Town).order_by(Town.code), caller)).scalars().all()
+
+
 def list_villages(*, caller: Caller) -> list[Village]:
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF, "city_admin")
     return db.session.execute(scope(select(Village).order_by(Village.code), Village, caller)).scalars().all()
 
 
@@ -49,11 +54,12 @@ def list_villagers(*, caller: Caller, village_id: int | None, q: str | None, lim
 
 def list_audit(*, caller: Caller, village_id: int | None, limit: int, cursor: str | None) -> dict:
     """Audit entries of the caller's villages (town admins also see their town's own entries)."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF, "city_admin")
     stmt = select(AuditEntry)
-    if caller.role == "town_admin":
-        towns_villages = select(Village.id).where(Village.town_id == caller.town_id)
-        stmt = stmt.where(AuditEntry.village_id.in_(towns_villages) | (AuditEntry.town_id == caller.town_id))
+    if caller.role in ("town_admin", "city_admin"):
+        towns = town_ids_in_scope(caller)
+        towns_villages = select(Village.id).where(Village.town_id.in_(towns))
+        stmt = stmt.where(AuditEntry.village_id.in_(towns_villages) | AuditEntry.town_id.in_(towns))
     elif caller.role == "committee":
         stmt = stmt.where(AuditEntry.village_id == caller.village_id)
     if village_id is not None:

@@ -12,18 +12,31 @@ from backend.adapters.idcard import (
 )
 from backend.database import write_transaction
 from backend.errors import Conflict, InvalidInput, NotFound
-from backend.models import Household, Town, Village, Villager
+from backend.models import City, Household, Town, Village, Villager
 from backend.services.access import Caller, check_village_in_scope, require_role
 from backend.services.audit import record_audit, snapshot
 from backend.services.people.personal_data import id_number_index, protect_id_number, protect_phone
 
 
-def create_town(*, caller: Caller, code: str, name: str) -> Town:
+def create_city(*, caller: Caller, code: str, name: str) -> City:
+    require_role(caller, "admin")
+    with write_transaction() as session:
+        if session.execute(select(City).where(City.code == code)).scalar_one_or_none():
+            raise Conflict("市编码 %(code)s 已存在。", code=code)
+        city = City(code=code, name=name)
+        session.add(city)
+        record_audit(actor=caller, action="city.create", entity=city, after=snapshot(city))
+        return city
+
+
+def create_town(*, caller: Caller, code: str, name: str, city_id: int | None = None) -> Town:
     require_role(caller, "admin")
     with write_transaction() as session:
         if session.execute(select(Town).where(Town.code == code)).scalar_one_or_none():
             raise Conflict("镇编码 %(code)s 已存在。", code=code)
-        town = Town(code=code, name=name)
+        if city_id is not None and session.get(City, city_id) is None:
+            raise InvalidInput(errors={"city_id": ["市不存在。"]})
+        town = Town(code=code, name=name, city_id=city_id)
         session.add(town)
         record_audit(actor=caller, action="town.create", entity=town, after=snapshot(town))
         return town
