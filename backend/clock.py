@@ -27,3 +27,8 @@ def local_date(moment: datetime) -> date:
 def to_local(moment: datetime) -> datetime:
     """A stored naive-UTC moment as the village's wall-clock time."""
     return moment.replace(tzinfo=UTC).astimezone(VILLAGE_TZ)
+
+
+def utc_start_of(day: date) -> datetime:
+    """The naive-UTC moment at which the village's `day` begins (for filtering stored timestamps by village date)."""
+    return datetime.combine(day, datetime.min.time(), VILLAGE_TZ).astimezone(UTC).replace(tzinfo=None)

@@ -39,6 +39,15 @@ def load_config() -> dict:
         "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY", ""),
         "BLIND_INDEX_KEY": os.environ.get("BLIND_INDEX_KEY", ""),
+        # Ed25519 key that signs banks' credit reports (base64 seed, or a PEM file); earlier public keys (base64 of
+        # the raw 32 bytes, comma-separated) stay published at /.well-known/jwks.json so old reports still verify.
+        "REPORT_SIGNING_KEY": os.environ.get("REPORT_SIGNING_KEY", ""),
+        "REPORT_SIGNING_KEY_FILE": os.environ.get("REPORT_SIGNING_KEY_FILE", ""),
+        "REPORT_SIGNING_RETIRED_KEYS": os.environ.get("REPORT_SIGNING_RETIRED_KEYS", ""),
+        # Institutions (banks): lifetime of their client-credentials access tokens, and the report requests one
+        # institution may make (each institution's own `rate_limit` overrides it).
+        "PARTNER_TOKEN_MINUTES": _int("PARTNER_TOKEN_MINUTES", 60),
+        "PARTNER_RATE_LIMIT": os.environ.get("PARTNER_RATE_LIMIT", "60 per minute"),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
         "UNCLAIMED_UPLOAD_DAYS": max(_int("UNCLAIMED_UPLOAD_DAYS", 7), 1),
@@ -109,6 +118,9 @@ def check_production_safety(config: dict) -> None:
         raise RuntimeError(f"refusing to start in production with default, short or empty settings: {', '.join(weak)}")
     if config["DEMO_MODE"]:
         raise RuntimeError("refusing to start in production with DEMO_MODE on")
+    if not (config.get("REPORT_SIGNING_KEY") or config.get("REPORT_SIGNING_KEY_FILE")):
+        # Banks verify reports with the published key; one derived from SECRET_KEY would be a development key.
+        raise RuntimeError("refusing to start in production without REPORT_SIGNING_KEY or REPORT_SIGNING_KEY_FILE")
     if config.get("WECHAT_APP_ID"):
         # WeChat fetches photos for its media check from PUBLIC_BASE_URL and signs its verdicts with the callback
         # token; without them every photo would silently stay "unchecked".

@@ -7,6 +7,7 @@ def init_http(app: Flask) -> None:
     """Bind the HTTP extensions (JWT, rate limiter, OpenAPI) and register every blueprint."""
     from backend.api import auth_hooks, console, health
     from backend.api.base import api
+    from backend.api.partners import oauth
     from backend.api.ratelimit import limiter
 
     auth_hooks.jwt.init_app(app)
@@ -14,7 +15,21 @@ def init_http(app: Flask) -> None:
     limiter.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api.spec.components.security_scheme(
+        "partnerOAuth",
+        {
+            "type": "oauth2",
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": "/api/v1/oauth/token",
+                    "scopes": {"credit_report": "信用报告（须村民授权）", "consents": "本机构获得的授权列表"},
+                }
+            },
+        },
+    )
+    oauth.init_oauth(app)
     app.register_blueprint(health.blp)
+    app.register_blueprint(oauth.well_known)
     app.register_blueprint(console.blp)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
@@ -24,6 +39,7 @@ def blueprints() -> list:
     from backend.api import ledger, outbox, rulesets
     from backend.api.credit import credit
     from backend.api.earning import activities, events, submissions
+    from backend.api.partners import consents, oauth, reports
     from backend.api.people import audit, auth, me, villagers, villages
     from backend.api.shops import redemptions, shops
 
@@ -42,4 +58,7 @@ def blueprints() -> list:
         credit.blp,
         audit.blp,
         outbox.blp,
+        oauth.blp,
+        consents.blp,
+        reports.blp,
     ]

@@ -8,6 +8,7 @@ from backend.models.credit import CreditEntry, CreditObjection, CreditRepair, Cr
 from backend.models.idempotency import IdempotencyKey
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.outbox import OutboxMessage
+from backend.models.partners import Consent, Institution, PartnerToken, ReportAccess
 from backend.models.people import BindingCode, City, Household, Town, User, Village, Villager
 from backend.models.rulesets import RuleSet
 from backend.models.shops import (
@@ -31,6 +32,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointHead",
     "City",
+    "Consent",
     "CreditEntry",
     "CreditObjection",
     "CreditRepair",
@@ -41,12 +43,14 @@ __all__ = [
     "HonourApplication",
     "Household",
     "IdempotencyKey",
+    "Institution",
     "Lesson",
     "LessonAttempt",
     "Lot",
     "LotMovement",
     "MediaCheck",
     "OutboxMessage",
+    "PartnerToken",
     "PayCode",
     "PointAward",
     "Poll",
@@ -55,6 +59,7 @@ __all__ = [
     "Redemption",
     "RedemptionLine",
     "RefreshToken",
+    "ReportAccess",
     "RevokedToken",
     "RewardItem",
     "RuleSet",

@@ -137,13 +137,23 @@ def test_production_refuses_default_or_weak_secrets(overrides):
     ],
 )
 def test_production_with_wechat_needs_its_public_url_and_callback_token(overrides, named):
-    strong = dict.fromkeys(("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY"), "x" * 44)
+    strong = dict.fromkeys(
+        ("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "REPORT_SIGNING_KEY"), "x" * 44
+    )
     wechat = {"WECHAT_APP_ID": "wx0123456789abcdef", "WECHAT_APP_SECRET": "s" * 32}
     with pytest.raises(RuntimeError, match=named):
         create_app({"APP_ENV": "production", "DEMO_MODE": False, **strong, **wechat, **overrides})
 
 
 def test_production_refuses_demo_mode():
-    strong = dict.fromkeys(("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY"), "x" * 44)
+    strong = dict.fromkeys(
+        ("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "REPORT_SIGNING_KEY"), "x" * 44
+    )
     with pytest.raises(RuntimeError, match="DEMO_MODE"):
         create_app({"APP_ENV": "production", "DEMO_MODE": True, **strong})
+
+
+def test_production_refuses_to_sign_reports_with_a_development_key():
+    strong = dict.fromkeys(("SECRET_KEY", "JWT_SECRET_KEY", "DATA_ENCRYPTION_KEY", "BLIND_INDEX_KEY"), "x" * 44)
+    with pytest.raises(RuntimeError, match="REPORT_SIGNING_KEY"):
+        create_app({"APP_ENV": "production", "DEMO_MODE": False, **strong})

@@ -1,0 +1,1 @@
+"""HTTP side of partners: OAuth for institutions, consents, reports, integrations."""

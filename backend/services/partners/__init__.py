@@ -1,0 +1,1 @@
+"""Partners: banks as OAuth clients, villagers' consents, signed credit reports, the governance platform."""

@@ -1,0 +1,67 @@
+"""Factories of partners: institutions (with the secret shown once), their tokens, and villagers' consents."""
+
+import base64
+from datetime import timedelta
+
+from backend import clock
+from backend.services.access import Caller
+from backend.services.partners.consents import grant_consent
+from backend.services.partners.institutions import register_institution
+from tests.factories import make_staff
+
+
+def make_institution(name: str = "测试农商银行", scopes=("credit_report", "consents"), rate_limit=None):
+    """(institution, client secret) of a freshly registered bank."""
+    admin = make_staff("admin")
+    made = register_institution(
+        caller=Caller.of(admin), name=name, kind="bank", scopes=list(scopes), rate_limit=rate_limit
+    )
+    return made.institution, made.client_secret
+
+
+def basic(client_id: str, secret: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def partner_token(client, institution, secret: str, scope: str | None = None) -> str:
+    data = {"grant_type": "client_credentials"}
+    if scope is not None:
+        data["scope"] = scope
+    response = client.post("/api/v1/oauth/token", data=data, headers=basic(institution.client_id, secret))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["access_token"]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def make_consent(user, institution, *, purpose="loan_approval", shares=("level", "score_band"), days=30):
+    """A consent granted by the villager behind `user` (a bound villager user)."""
+    return grant_consent(
+        caller=Caller.of(user),
+        institution_id=institution.id,
+        purpose=purpose,
+        shares=list(shares),
+        expires_on=clock.today() + timedelta(days=days),
+    )
+
+
+def partner_object_factories(marker: str) -> dict:
+    """Path parameter -> an object of the authorisation matrix's other village, its texts carrying `marker`."""
+
+    def institution(world) -> int:
+        if "institution" not in world.objects:
+            world.objects["institution"] = make_institution(f"{marker}银行")[0].id
+        return world.objects["institution"]
+
+    def consent(world) -> int:
+        if "consent" not in world.objects:
+            from backend.extensions import db
+            from backend.models import Institution, User
+
+            user = db.session.query(User).filter_by(villager_id=world.villager.id).one()
+            world.objects["consent"] = make_consent(user, db.session.get(Institution, institution(world))).id
+        return world.objects["consent"]
+
+    return {"institution_id": institution, "consent_id": consent}
