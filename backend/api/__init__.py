@@ -37,6 +37,8 @@ def init_http(app: Flask) -> None:
 
 def blueprints() -> list:
     from backend.api import ledger, outbox, rulesets
+    from backend.api import ledger, rulesets
+    from backend.api.city import templates
     from backend.api.credit import credit
     from backend.api.earning import activities, events, submissions
     from backend.api.partners import consents, oauth, reports
@@ -61,4 +63,5 @@ def blueprints() -> list:
         oauth.blp,
         consents.blp,
         reports.blp,
+        templates.blp,
     ]

@@ -48,6 +48,8 @@ class RuleSetOut(OutSchema):
     effective_from = fields.Date(allow_none=True)
     superseded_on = fields.Date(allow_none=True)
     copied_from_id = fields.Integer(allow_none=True)
+    template_version_id = fields.Integer(allow_none=True)
+    overrides = fields.Dict(allow_none=True)
     drafted_by_id = fields.Integer(allow_none=True)
     published_by_id = fields.Integer(allow_none=True)
     published_at = fields.DateTime(allow_none=True)

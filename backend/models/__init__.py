@@ -23,6 +23,7 @@ from backend.models.shops import (
     ShopSettlement,
 )
 from backend.models.submissions import MediaCheck, Submission, Upload
+from backend.models.templates import RuleTemplate, RuleTemplateVersion, TemplateDecision
 
 __all__ = [
     "Account",
@@ -63,11 +64,14 @@ __all__ = [
     "RevokedToken",
     "RewardItem",
     "RuleSet",
+    "RuleTemplate",
+    "RuleTemplateVersion",
     "Shop",
     "ShopFunding",
     "ShopOrder",
     "ShopSettlement",
     "Submission",
+    "TemplateDecision",
     "TokenFamily",
     "Town",
     "Transfer",

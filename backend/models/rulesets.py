@@ -30,6 +30,9 @@ class RuleSet(VillageOwnedMixin, TimestampMixin, db.Model):
     superseded_on: Mapped[date | None] = mapped_column(Date)
     document: Mapped[dict] = mapped_column(JSON)
     copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"))
+    # Adopted from a town's or city's template: which version, and the village's own amounts and extra rules.
+    template_version_id: Mapped[int | None] = mapped_column(ForeignKey("rule_template_versions.id"))
+    overrides: Mapped[dict | None] = mapped_column(JSON)
     drafted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None] = mapped_column(DateTime)

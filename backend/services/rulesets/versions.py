@@ -84,9 +84,19 @@ def _stamped(document: dict, *, kind: str, version: int, effective_from: date | 
 
 
 def create_rule_set_draft(
-    *, caller: Caller, village_id: int, kind: str, document: dict | None = None, copy_of: RuleSet | None = None
+    *,
+    caller: Caller,
+    village_id: int,
+    kind: str,
+    document: dict | None = None,
+    copy_of: RuleSet | None = None,
+    template_version_id: int | None = None,
+    overrides: dict | None = None,
 ) -> RuleSet:
-    """A new draft version: from `document`, a copy of `copy_of` (a rollback), or of the published version."""
+    """A new draft version: from `document`, a copy of `copy_of` (a rollback), or of the published version.
+
+    A draft adopted from a template names the template version and the village's overrides; a copy keeps them.
+    """
     require_role(caller, *EDITORS)
     if document is not None and document.get("kind", kind) != kind:
         raise InvalidInput(errors={"document": [f"规则内容的 kind 应为 {kind}"]})
@@ -110,6 +120,8 @@ def create_rule_set_draft(
             document=_stamped(document, kind=kind, version=version, effective_from=None),
             copied_from_id=copy_of.id if copy_of else None,
             drafted_by_id=caller.user_id or None,
+            template_version_id=template_version_id or (copy_of.template_version_id if copy_of else None),
+            overrides=overrides if template_version_id else (copy_of.overrides if copy_of else None),
         )
         session.add(rule_set)
         session.flush()

@@ -1,0 +1,1 @@
+"""HTTP side of the city level: rule templates and dashboards."""
