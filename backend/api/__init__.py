@@ -37,7 +37,6 @@ def init_http(app: Flask) -> None:
 
 def blueprints() -> list:
     from backend.api import ledger, outbox, rulesets
-    from backend.api import ledger, rulesets
     from backend.api.city import templates
     from backend.api.credit import credit
     from backend.api.earning import activities, events, submissions

@@ -51,6 +51,8 @@ def village_ids_in_scope(caller: Caller) -> Select | list[int] | None:
     if caller.role == "admin":
         return None
     if caller.role == "city_admin":
+        if caller.city_id is None:  # `== None` would read as IS NULL: every town without a city
+            return []
         return select(Village.id).join(Town, Town.id == Village.town_id).where(Town.city_id == caller.city_id)
     if caller.role == "town_admin":
         return select(Village.id).where(Village.town_id == caller.town_id)
@@ -64,7 +66,7 @@ def town_ids_in_scope(caller: Caller) -> Select | list[int] | None:
     if caller.role == "admin":
         return None
     if caller.role == "city_admin":
-        return select(Town.id).where(Town.city_id == caller.city_id)
+        return select(Town.id).where(Town.city_id == caller.city_id) if caller.city_id is not None else []
     if caller.role == "town_admin" and caller.town_id is not None:
         return [caller.town_id]
     return []

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from backend.extensions import db
 from tests.activities_factories import activity_object_factories
+from tests.city_factories import template_object_factories
 from tests.credit_factories import credit_object_factories
 from tests.engagement_factories import engagement_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
@@ -44,6 +45,7 @@ OBJECT_FACTORIES = {
     **submission_object_factories(MARKER),
     **engagement_object_factories(MARKER),
     **partner_object_factories(MARKER),
+    **template_object_factories(MARKER),
 }
 
 

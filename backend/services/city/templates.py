@@ -6,7 +6,7 @@ the templates of their town and city, to adopt them (backend/services/city/adopt
 
 import copy
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend import clock
@@ -50,10 +50,13 @@ def visible_templates(caller: Caller):
     if caller.role == "admin":
         return stmt
     city_id, town_id = _caller_city_and_town(caller)
-    if caller.role == "city_admin":
-        towns = select(Town.id).where(Town.city_id == city_id)
-        return stmt.where(or_(RuleTemplate.city_id == city_id, RuleTemplate.town_id.in_(towns)))
-    return stmt.where(or_(RuleTemplate.town_id == town_id, RuleTemplate.city_id == city_id))
+    # Compared only when known: `column == None` would read as IS NULL and match every other owner's templates.
+    owners = [RuleTemplate.town_id == town_id] if town_id is not None else []
+    if city_id is not None:
+        owners.append(RuleTemplate.city_id == city_id)
+        if caller.role == "city_admin":
+            owners.append(RuleTemplate.town_id.in_(select(Town.id).where(Town.city_id == city_id)))
+    return stmt.where(or_(*owners)) if owners else stmt.where(false())
 
 
 def may_manage(caller: Caller, template: RuleTemplate) -> bool:

@@ -70,3 +70,10 @@ def test_admin_creates_a_city_and_a_town_in_it(client):
     assert again.status_code == 409
     unknown = client.post("/api/v1/towns", json={"code": "ZZ", "name": "无市镇", "city_id": 999}, headers=auth(admin))
     assert unknown.status_code == 422 and "city_id" in unknown.get_json()["errors"]
+
+
+def test_a_city_admin_without_a_city_sees_no_town_at_all(client):
+    make_town(code="LONE")  # a town that belongs to no city
+    admin = make_staff("city_admin")
+    assert client.get("/api/v1/towns", headers=auth(admin)).get_json() == []
+    assert client.get("/api/v1/villages", headers=auth(admin)).get_json() == []

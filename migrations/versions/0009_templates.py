@@ -1,7 +1,7 @@
 """rule templates of towns and cities, their versions, villages' decisions
 
-Revision ID: 0008_templates
-Revises: 0007_partners
+Revision ID: 0009_templates
+Revises: 0008_partners
 Create Date: 2026-11-30 02:00:48.640626
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_templates'
-down_revision = '0007_partners'
+revision = '0009_templates'
+down_revision = '0008_partners'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """partners: institutions as OAuth clients, their tokens, consents, report accesses
 
-Revision ID: 0007_partners
-Revises: 0006_city
+Revision ID: 0008_partners
+Revises: 0007_city
 Create Date: 2026-11-30 01:54:26.368582
 
 """
@@ -12,8 +12,8 @@ from backend.models.append_only import append_only_statements, drop_append_only_
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_partners'
-down_revision = '0006_city'
+revision = '0008_partners'
+down_revision = '0007_city'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """city level: cities above towns, city admins
 
-Revision ID: 0006_city
-Revises: 0005
+Revision ID: 0007_city
+Revises: 0006
 Create Date: 2026-11-30 01:48:09.767019
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_city'
-down_revision = '0005'
+revision = '0007_city'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
