@@ -1,4 +1,4 @@
-"""The bench's server: the real app, plus (under /bench-raw) the minimal raw transaction on the same database.
+"""The bench's server: the real app, the minimal raw transaction (/bench-raw) and the floor probe (/floor).
 
 Served by the same gunicorn (repo gunicorn.conf.py, 2 workers) as the app, so that both numbers share the server,
 the workers and the database: lock one account row, update its balance, insert one row, commit.
@@ -7,6 +7,7 @@ the workers and the database: lock one account row, update its balance, insert o
 import os
 import random
 
+from floor_wsgi import app as floor_app
 from sqlalchemy import create_engine, text
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
@@ -37,4 +38,4 @@ def raw_transaction(environ, start_response):
     return [b'{"ok":true}']
 
 
-app = DispatcherMiddleware(village_app, {"/bench-raw": raw_transaction})
+app = DispatcherMiddleware(village_app, {"/bench-raw": raw_transaction, "/floor": floor_app})

@@ -1,15 +1,20 @@
-"""Redemption throughput and latency against gunicorn (2 workers) on PostgreSQL and SQLite.
+"""Redemption and signed-in read against gunicorn, next to the raw transaction and the floor probe, on both databases.
 
-For each database: create a fresh database, seed a village, a shop, villagers with points and enough pay codes,
-start gunicorn with the repo's gunicorn.conf.py, then from 16 client threads over loopback run
-  full:  POST /api/v1/redemptions (JWT, Idempotency-Key, pay code, ledger spend, stock, budget, receipt) for 20 s
-  raw:   POST /bench-raw (lock an account row, update its balance, insert one row) for 20 s, same server
-  floor: GET /api/v1/shops/{id} by the same shopkeeper (token checks and one read): what any signed-in request
-         of the app costs before it does anything, to show how much of the gap is the framework's
-and print requests/s, p50/p99, the CPU each request cost the app's workers and the database server (read from
-the processes, so that they stay meaningful on a busy machine), and the ratio full/raw. Databases are dropped.
+For each database: a fresh database with a village (credit rules published), a shop with an unlimited 1-point
+item, villagers with points (half of them with 500 credit entries each) and pay codes; gunicorn with the repo's
+gunicorn.conf.py (2 sync workers) serving, on one port, the app, the raw transaction (/bench-raw, raw_wsgi.py)
+and the floor probe (/floor, floor_wsgi.py). Then, `--repeat` times in turn (medians reported), closed-loop with
+wrk at `--connections` for `--seconds` each:
+  raw         lock an account row, update its balance, insert one row
+  floor read  the probe's signed-in read;     app read    GET /api/v1/shops/{id}
+  floor sale  the probe's redemption;         app sale    POST /api/v1/redemptions (villagers without entries)
+  app sale 500 entries                        the same for villagers with 500 credit entries each
+and once, open-loop: redemptions arriving at `--rate`/s (Poisson) for `--open-seconds`. Each figure comes with the
+CPU per request of the app's workers (and of PostgreSQL), read from the processes. Afterwards: the workers' RSS,
+and `ledger verify` (must be clean). The statements of one product redemption and of the probe's are recorded
+in-process and compared.
 
-    .venv/bin/python bench/redeem.py [--seconds 20] [--connections 16] [--only postgresql|sqlite]
+    .venv/bin/python bench/redeem.py [--seconds 8] [--repeat 3] [--only postgresql|sqlite] [--json FILE]
 """
 
 import argparse
@@ -17,28 +22,28 @@ import contextlib
 import http.client
 import json
 import os
-import socket
+import random
+import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import load  # noqa: E402 - after the path is set
+
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-VILLAGERS = 64
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+VILLAGERS = 64  # the first half without credit entries, the second half with ENTRIES_EACH each
+ENTRIES_EACH = 500
+JWT_SECRET = "bench-" + "x" * 40
 
 
 def create_database(kind: str, workdir: Path) -> tuple[str, callable]:
@@ -60,19 +65,26 @@ def create_database(kind: str, workdir: Path) -> tuple[str, callable]:
     return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), drop
 
 
+def bench_app(url: str):
+    from backend import create_app
+
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING", "JWT_SECRET_KEY": JWT_SECRET})
+
+
 def seed(url: str, codes: int) -> dict:
-    """Schema, a shop with an unlimited 1-point item, villagers with points, pay codes and a keeper token."""
+    """Schema, shop and item, villagers with points, credit rules and entries, pay codes and a keeper's token."""
     from sqlalchemy import text
 
-    from backend import clock, create_app
+    from backend import clock
     from backend.database import write_transaction
     from backend.extensions import db
-    from backend.models import PayCode, RewardItem, Shop, Town, User, Village, Villager
+    from backend.models import CreditEntry, PayCode, RewardItem, RuleSet, Shop, Town, User, Village, Villager
+    from backend.rules import load_demo_rule_set
     from backend.services.auth.sessions import start_session
     from backend.services.ledger.postings import earn_points
     from backend.services.shops.pay_codes import new_token, token_hash
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
+    app = bench_app(url)
     with app.app_context():
         db.create_all()
         with db.engine.begin() as conn:
@@ -94,6 +106,18 @@ def seed(url: str, codes: int) -> dict:
         village = Village(town_id=town.id, code="BT01", name="压测村")
         db.session.add(village)
         db.session.flush()
+        document = load_demo_rule_set("credit_qt")
+        document["effective_from"] = "2020-01-01"
+        db.session.add(
+            RuleSet(
+                village_id=village.id,
+                kind="credit",
+                version=1,
+                status="published",
+                effective_from=date(2020, 1, 1),
+                document=document,
+            )
+        )
         shop = Shop(town_id=town.id, village_id=village.id, name="压测超市", status="active")
         db.session.add(shop)
         db.session.flush()
@@ -129,13 +153,38 @@ def seed(url: str, codes: int) -> dict:
                     source_id=None,
                     idempotency_key=f"bench:{villager.id}",
                 )
+        # Honours and minor violations spread over the last two years: what a long-standing villager carries.
+        rng = random.Random(15)
+        today = clock.today()
+        entries = []
+        for villager in villagers[VILLAGERS // 2 :]:
+            for _ in range(ENTRIES_EACH):
+                code = rng.choice(("R02", "R03", "H31", "H32", "H33"))
+                occurred = today - timedelta(days=rng.randrange(30, 700))
+                entries.append(
+                    {
+                        "village_id": village.id,
+                        "villager_id": villager.id,
+                        "kind": "rule",
+                        "origin": "violation" if code[0] == "R" else "honour",
+                        "rule_code": code,
+                        "rule_version": 1,
+                        "occurred_on": occurred,
+                        "counts_from": occurred + timedelta(days=7),
+                        "quantity": 1.0,
+                        "status": "counted",
+                        "facts": {"event.hours": 3} if code == "H31" else {},
+                        "evidence_file_ids": [],
+                    }
+                )
+        db.session.execute(CreditEntry.__table__.insert(), entries)
         users = [
             User(role="villager", openid=f"bench-{v.id}", villager_id=v.id, village_id=village.id) for v in villagers
         ]
         db.session.add_all(users)
         db.session.flush()
         tokens = [new_token() for _ in range(codes)]
-        expires = clock.now() + timedelta(minutes=30)
+        expires = clock.now() + timedelta(hours=2)
         db.session.execute(
             PayCode.__table__.insert(),
             [
@@ -152,19 +201,104 @@ def seed(url: str, codes: int) -> dict:
         )
         access = start_session(keeper).access_token
         db.session.commit()
-        result = {"token": access, "shop_id": shop.id, "item_id": item.id, "codes": tokens}
+        half = VILLAGERS // 2
+        result = {
+            "token": access,
+            "shop_id": shop.id,
+            "item_id": item.id,
+            # Codes of villagers without entries, and of villagers with 500 each.
+            "plain": [t for i, t in enumerate(tokens) if i % VILLAGERS < half],
+            "heavy": [t for i, t in enumerate(tokens) if i % VILLAGERS >= half],
+        }
         db.session.remove()
         db.engine.dispose()
     return result
+
+
+class Codes:
+    """Unused pay codes of one kind of villager, handed out once each."""
+
+    def __init__(self, codes: list[str]):
+        self.codes = codes
+        self.next = 0
+
+    def take(self, count: int) -> list[str]:
+        taken = self.codes[self.next : self.next + count]
+        self.next += len(taken)
+        return taken
+
+    def one(self) -> str:
+        return self.take(1)[0]
+
+
+def trace_statements(url: str, seeded: dict, codes: Codes) -> dict:
+    """`verb table` of each statement of one product redemption and of one probe redemption, in order."""
+    from sqlalchemy import event
+
+    from backend.extensions import db
+
+    os.environ.setdefault("DATABASE_URL", url)
+    os.environ.setdefault("JWT_SECRET_KEY", JWT_SECRET)
+    import floor_wsgi
+
+    app = bench_app(url)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            seen.append(floor_wsgi.statement_name(statement))
+
+    auth = {"Authorization": f"Bearer {seeded['token']}"}
+
+    def body():
+        return {
+            "pay_code": codes.one(),
+            "shop_id": seeded["shop_id"],
+            "items": [{"item_id": seeded["item_id"], "quantity": 1}],
+        }
+
+    traces = {}
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    # Requests outside any app context, so that each gets its own (and its own `g`), as under gunicorn.
+    client = app.test_client()
+    for _ in range(2):  # the second one: accounts and budget row exist, as in steady state
+        seen.clear()
+        response = client.post(
+            "/api/v1/redemptions", json=body(), headers={**auth, "Idempotency-Key": uuid.uuid4().hex}
+        )
+        assert response.status_code == 201, response.get_data(as_text=True)
+    traces["app"] = list(seen)
+    engine.dispose()
+    event.listen(floor_wsgi._engine, "before_cursor_execute", record)
+    client = floor_wsgi.app.test_client()
+    seen.clear()
+    response = client.post("/redemptions", json=body(), headers={**auth, "Idempotency-Key": uuid.uuid4().hex})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    traces["floor"] = list(seen)
+    event.remove(floor_wsgi._engine, "before_cursor_execute", record)
+    floor_wsgi._engine.dispose()
+    return traces
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": url,
+        "JWT_SECRET_KEY": JWT_SECRET,
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "APP_ENV": "development",
+        "LOG_LEVEL": "INFO",
         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
         "INSTANCE_PATH": str(workdir),
         "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}",
@@ -174,8 +308,8 @@ def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen:
         [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "raw_wsgi:app"],
         cwd=ROOT,
         env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,  # one JSON line per request: kept out of the figures' way
+        stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -213,126 +347,147 @@ def server_processes(server: subprocess.Popen, kind: str) -> dict:
     return {"app": workers, "db": database} if kind == "postgresql" else {"app": workers}
 
 
-def cpu_used(began: dict[int, float], ended: dict[int, float]) -> float:
-    return sum(seconds - began.get(pid, 0.0) for pid, seconds in ended.items())
+def measured(processes: dict, run) -> dict:
+    """`run()`'s figures plus the CPU per request (ms) each group of server processes spent meanwhile."""
+    began = {name: cpu_by_pid(find) for name, find in processes.items()}
+    figures = run()
+    requests = figures.get("requests") or figures.get("sent") or 1
+    for name, find in processes.items():
+        ended = cpu_by_pid(find)
+        spent = sum(seconds - began[name].get(pid, 0.0) for pid, seconds in ended.items())
+        figures[f"cpu_{name}"] = spent / requests * 1000
+    return figures
 
 
-def load(port: int, seconds: float, connections: int, make_request, processes: dict | None = None) -> dict:
-    """Closed-loop load: each thread sends one request after another for `seconds`."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    barrier = threading.Barrier(connections)
-    stop_at = [0.0]
-
-    def worker():
-        mine, codes = [], {}
-        barrier.wait()
-        if stop_at[0] == 0.0:
-            stop_at[0] = time.perf_counter() + seconds
-        while time.perf_counter() < stop_at[0]:
-            method, path, body, headers = make_request()
-            started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            mine.append(time.perf_counter() - started)
-            codes[response.status] = codes.get(response.status, 0) + 1
-        with lock:
-            latencies.extend(mine)
-            for code, count in codes.items():
-                statuses[code] = statuses.get(code, 0) + count
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    processes = processes or {}
-    server_began = {name: cpu_by_pid(find) for name, find in processes.items()}
-    cpu_began = time.process_time()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    client_cpu = (time.process_time() - cpu_began) / elapsed
-    latencies.sort()
-    ok = sum(count for code, count in statuses.items() if code < 300)
-    server_cpu = {
-        name: cpu_used(server_began[name], cpu_by_pid(find)) / max(len(latencies), 1) * 1000
-        for name, find in processes.items()
-    }
-    return {
-        "cpu_ms": server_cpu,
-        "rps": ok / elapsed,
-        "p50": latencies[len(latencies) // 2] * 1000,
-        "p99": latencies[int(len(latencies) * 0.99)] * 1000,
-        "statuses": statuses,
-        "client_cpu": client_cpu,
-    }
-
-
-def bench(kind: str, seconds: float, connections: int) -> dict:
+def bench(kind: str, args) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     url, drop = create_database(kind, workdir)
     try:
-        seeded = seed(url, codes=int(seconds * 1200))
-        codes = iter(seeded["codes"])
-        code_lock = threading.Lock()
-        auth = {"Authorization": f"Bearer {seeded['token']}", "Content-Type": "application/json"}
-
-        def redemption():
-            with code_lock:
-                code = next(codes)
-            body = {
-                "pay_code": code,
-                "shop_id": seeded["shop_id"],
-                "items": [{"item_id": seeded["item_id"], "quantity": 1}],
-            }
-            return "POST", "/api/v1/redemptions", json.dumps(body), {**auth, "Idempotency-Key": str(uuid.uuid4())}
-
-        def raw():
-            return "POST", "/bench-raw", b"", {}
-
-        def floor():
-            return "GET", f"/api/v1/shops/{seeded['shop_id']}", None, auth
-
+        seeded = seed(url, codes=args.codes)
+        plain, heavy = Codes(seeded["plain"]), Codes(seeded["heavy"])
+        traces = trace_statements(url, seeded, plain)
         port = free_port()
         server = start_server(url, port, workdir)
         try:
-            load(port, 2, connections, raw)  # warm both workers and their pools
-            processes = server_processes(server, kind)
-            full = load(port, seconds, connections, redemption, processes)
-            bare = load(port, seconds, connections, raw, processes)
-            signed_in_read = load(port, seconds, connections, floor, processes)
+            results = run_loads(kind, args, server, port, seeded, plain, heavy, workdir)
+            results["rss_mb"] = [p.memory_info().rss / 2**20 for p in psutil.Process(server.pid).children()]
         finally:
             server.terminate()
             server.wait(timeout=30)
-        return {"full": full, "raw": bare, "floor": signed_in_read}
+        results["traces"] = traces
+        results["verify"] = verify(url)
+        return results
     finally:
         drop()
 
 
+def run_loads(kind, args, server, port, seeded, plain: Codes, heavy: Codes, workdir: Path) -> dict:
+    processes = server_processes(server, kind)
+    token, shop = seeded["token"], str(seeded["shop_id"])
+    common = {"BENCH_AUTH": token, "BENCH_SHOP": shop, "BENCH_ITEM": str(seeded["item_id"])}
+
+    def closed(method, path, codes: Codes | None = None, seconds=args.seconds):
+        env = dict(common)
+        if codes is not None:
+            file = workdir / f"codes-{uuid.uuid4().hex[:6]}.txt"
+            file.write_text("\n".join(codes.take(args.codes_per_run)) + "\n")
+            env["BENCH_CODES"] = str(file)
+        return lambda: load.closed_loop(
+            port, method=method, path=path, seconds=seconds, connections=args.connections, env=env
+        )
+
+    runs = {
+        "raw": lambda: closed("POST", "/bench-raw"),
+        "floor_read": lambda: closed("GET", f"/floor/shops/{shop}"),
+        "app_read": lambda: closed("GET", f"/api/v1/shops/{shop}"),
+        "floor_sale": lambda: closed("POST", "/floor/redemptions", plain),
+        "app_sale": lambda: closed("POST", "/api/v1/redemptions", plain),
+        "app_sale_500": lambda: closed("POST", "/api/v1/redemptions", heavy),
+    }
+    closed("POST", "/bench-raw", seconds=2)()  # warm both workers and their pools
+    closed("POST", "/api/v1/redemptions", plain, seconds=2)()
+    closed("POST", "/floor/redemptions", plain, seconds=2)()
+    samples: dict[str, list[dict]] = {name: [] for name in runs}
+    for _ in range(args.repeat):
+        for name, make in runs.items():
+            samples[name].append(measured(processes, make()))
+            print(f"  [{kind}] {name:13} {brief(samples[name][-1])}", flush=True)
+    results = {name: median_of(runs_) for name, runs_ in samples.items()}
+
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def arrival():
+        body = {
+            "pay_code": plain.one(),
+            "shop_id": seeded["shop_id"],
+            "items": [{"item_id": seeded["item_id"], "quantity": 1}],
+        }
+        return "POST", "/api/v1/redemptions", json.dumps(body).encode(), {**auth, "Idempotency-Key": uuid.uuid4().hex}
+
+    results["open_loop"] = measured(
+        processes, lambda: load.open_loop(port, rate=args.rate, seconds=args.open_seconds, make_request=arrival)
+    )
+    print(f"  [{kind}] open loop     {brief(results['open_loop'])}", flush=True)
+    return results
+
+
+def median_of(samples: list[dict]) -> dict:
+    keys = [k for k, v in samples[0].items() if isinstance(v, (int, float))]
+    merged = {k: statistics.median(s[k] for s in samples) for k in keys}
+    merged["runs"] = [round(s["rps"], 1) for s in samples]
+    return merged
+
+
+def brief(f: dict) -> str:
+    rate = f.get("rps", f.get("rate", 0))
+    parts = [f"{rate:7.1f} req/s", f"p50 {f['p50']:6.1f} ms", f"p99 {f['p99']:6.1f} ms"]
+    if "p999" in f:
+        parts.append(f"p99.9 {f['p999']:6.1f} ms")
+    parts.append(f"app CPU {f['cpu_app']:5.2f} ms/req")
+    if "cpu_db" in f:
+        parts.append(f"db {f['cpu_db']:4.2f}")
+    parts.append(f"errors {f['errors']}")
+    parts.append(f"load generator {f['client_cpu']:.0%} of a core")
+    return "  ".join(parts)
+
+
+def verify(url: str) -> str:
+    from backend.extensions import db
+    from backend.services.ledger.integrity import verify_ledger
+
+    app = bench_app(url)
+    with app.app_context():
+        report = verify_ledger()
+        db.session.remove()
+        db.engine.dispose()
+    return report.lines()[-1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=8, help="each closed-loop run")
+    parser.add_argument("--repeat", type=int, default=3, help="closed-loop runs of each kind (medians reported)")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=100, help="open-loop arrivals per second")
+    parser.add_argument("--open-seconds", type=float, default=60)
     parser.add_argument("--only", choices=["postgresql", "sqlite"])
+    parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
+    if not load.wrk_available():
+        sys.exit("wrk is not installed: scripts/ensure-wrk.sh (make bench runs it)")
+    # Enough codes for every run at up to ~1,000 sales/s, plus the open loop.
+    args.codes_per_run = int(args.seconds * 1000) + 1000
+    args.codes = 2 * (args.codes_per_run * (2 * args.repeat + 3) + int(args.rate * args.open_seconds * 1.2) + 100)
     kinds = [args.only] if args.only else ["postgresql", "sqlite"]
-    print(f"gunicorn 2 sync workers, {args.connections} connections, {args.seconds:.0f} s per measurement")
+    figures = {}
     for kind in kinds:
-        result = bench(kind, args.seconds, args.connections)
-        full, raw = result["full"], result["raw"]
-        for name, figures in (("full redemption", full), ("raw transaction", raw), ("signed-in read", result["floor"])):
-            cpu = figures["cpu_ms"]
-            db_cpu = f"db {cpu['db']:4.1f}" if kind == "postgresql" else "db in-app"
-            print(
-                f"{kind:10} {name:16} {figures['rps']:8.1f} req/s  p50 {figures['p50']:6.1f} ms  "
-                f"p99 {figures['p99']:6.1f} ms  CPU/request: app {cpu['app']:5.1f} ms {db_cpu} ms  "
-                f"load generator {figures['client_cpu']:4.0%} of a core  statuses {figures['statuses']}"
-            )
-        print(f"{kind:10} ratio full/raw {full['rps'] / raw['rps']:.2f}  (target >= 0.7; p99 target <= 30 ms)")
+        print(
+            f"[{kind}] seeding and starting gunicorn (2 sync workers); wrk {args.connections} connections", flush=True
+        )
+        figures[kind] = bench(kind, args)
+        print(f"[{kind}] ledger after the bench: {figures[kind]['verify']}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1, default=str))
 
 
 if __name__ == "__main__":
