@@ -31,6 +31,7 @@ def select_locale() -> str:
 def register_extensions(app: Flask) -> None:
     from backend import database, models  # noqa: F401 - importing models registers the tables
     from backend.extensions import babel, db, migrate
+    from backend.services.credit.state import track_credit_entries
 
     db.init_app(app)
     with app.app_context():
@@ -38,6 +39,7 @@ def register_extensions(app: Flask) -> None:
             database.configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
+    track_credit_entries()  # every change of a credit entry refreshes its villager's kept credit state
 
 
 def register_http(app: Flask) -> None:

@@ -4,7 +4,14 @@ from backend.models.activities import Event, EventCheckIn, Lesson, LessonAttempt
 from backend.models.audit import AuditEntry
 from backend.models.auth import RefreshToken, RevokedToken, TokenFamily
 from backend.models.awards import PointAward
-from backend.models.credit import CreditEntry, CreditObjection, CreditRepair, CreditSnapshot, HonourApplication
+from backend.models.credit import (
+    CreditEntry,
+    CreditObjection,
+    CreditRepair,
+    CreditSnapshot,
+    CreditState,
+    HonourApplication,
+)
 from backend.models.idempotency import IdempotencyKey
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.outbox import OutboxMessage
@@ -38,6 +45,7 @@ __all__ = [
     "CreditObjection",
     "CreditRepair",
     "CreditSnapshot",
+    "CreditState",
     "Entry",
     "Event",
     "EventCheckIn",

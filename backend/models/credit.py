@@ -124,3 +124,32 @@ class CreditSnapshot(VillageOwnedMixin, db.Model):
     level: Mapped[str] = mapped_column(String(8))
     rule_version: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class CreditState(VillageOwnedMixin, db.Model):
+    """A villager's current credit (score, level, gates) as the evaluator gave it, and until when it holds.
+
+    Kept so that the redemption gate and the profile read one row instead of re-scoring the history: refreshed in
+    the transaction that changes an entry, a villager's facts or a village's rules (services.credit.state), and
+    recomputed on the first read on or after `valid_until`.
+    """
+
+    __tablename__ = "credit_states"
+
+    villager_id: Mapped[int] = mapped_column(ForeignKey("villagers.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(8))
+    rule_version: Mapped[int] = mapped_column(Integer)
+    # The label of a gate in force that blocks redemption, if any: the gate's whole answer in one column.
+    blocked_by: Mapped[str | None] = mapped_column(String(100))
+    gates: Mapped[list] = mapped_column(JSON, default=list)
+    as_of: Mapped[date] = mapped_column(Date)
+    # The first day the evaluation may differ; NULL when only a change of its inputs can change it.
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    # The inputs besides the entries it was computed from: the number of the village's credit versions in force
+    # (a publish adds one) and a digest of the villager's facts the rules may test (name, group, head, birth).
+    rules_key: Mapped[int] = mapped_column(Integer)
+    facts_key: Mapped[str] = mapped_column(String(40))
+    # Bumped by every write, so that a reader's refresh never overwrites a newer one (compare-and-set).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)

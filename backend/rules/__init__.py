@@ -47,7 +47,7 @@ leaf false. Sentence placeholders: {name} (from the fact "villager.name"), {amou
 from backend.rules.catalogue import export_catalogue
 from backend.rules.compiled import CompiledRuleSet, Level, Rule, compile_rule_set
 from backend.rules.conditions import evaluate_condition, validate_condition
-from backend.rules.credit import CreditScore, VersionTable, evaluate_credit, score_credit
+from backend.rules.credit import CreditScore, CreditState, VersionTable, credit_state, evaluate_credit, score_credit
 from backend.rules.errors import RuleError, RuleSetInvalid
 from backend.rules.events import CreditEvent, credit_event_from_dict
 from backend.rules.explain import render_sentence
@@ -78,6 +78,7 @@ __all__ = [
     "CreditLine",
     "CreditResult",
     "CreditScore",
+    "CreditState",
     "DimensionScore",
     "GateApplied",
     "Level",
@@ -95,6 +96,7 @@ __all__ = [
     "cap_window",
     "compile_rule_set",
     "credit_event_from_dict",
+    "credit_state",
     "describe_points_rules",
     "evaluate_condition",
     "evaluate_credit",

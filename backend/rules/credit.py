@@ -167,6 +167,49 @@ def score_credit(
     return CreditScore(score, level.code, current.version)
 
 
+class CreditState(NamedTuple):
+    """A villager's credit on `as_of` and the first later day on which it may differ (None: never by itself).
+
+    Until `valid_until` only a change of the inputs (an entry, a rule version, the villager's facts) can change
+    the evaluation; so a state kept with that date answers the gates without re-scoring the history.
+    """
+
+    score: int
+    level: str
+    version: int
+    gates: tuple[GateApplied, ...]
+    as_of: date
+    valid_until: date | None
+
+
+def credit_state(
+    table: VersionTable, events: Sequence[CreditEvent], *, as_of: date, villager_facts: Mapping[str, Any]
+) -> CreditState:
+    """Score, level, version and gates at `as_of` (the same tally as evaluate_credit), with the day they expire.
+
+    That day is the earliest one after `as_of` on which an event starts or stops counting (its date, the end of
+    its notice window, its expiry, the day after a list term ends) or a later rule version takes effect. Facts
+    that move with the calendar alone (the villager's age) are the caller's to add.
+    """
+    tally = tally_credit(table, events, as_of=as_of, villager_facts=villager_facts)
+    days = [start for start in table.starts if start > as_of]
+    for item in tally.scored:
+        event = item.event
+        days.extend(
+            day
+            for day in (
+                event.occurred_on,
+                event.effective_from,
+                item.stops_on,
+                event.ends_on + _ONE_DAY if event.ends_on is not None else None,
+            )
+            if day is not None and day > as_of
+        )
+    return CreditState(
+        tally.score, tally.level.code, tally.current.version, tuple(tally.gates), as_of, min(days, default=None)
+    )
+
+
 def _current(table: VersionTable, as_of: date) -> CompiledRuleSet:
     current = table.at(as_of)
     if current is None:

@@ -30,7 +30,6 @@ from backend.rules import (
     evaluate_credit,
     score_credit,
 )
-from backend.rules.credit import tally_credit
 from backend.rules.events import NO_FACTS
 from backend.services.access import Caller
 
@@ -256,11 +255,6 @@ def evaluate_villager(session: Session, villager: Villager, *, as_of: date):
     return evaluate_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
 
 
-def tally_villager(table: VersionTable, villager, events: list[CreditEvent], as_of: date):
-    """Score, level and gates (no sentences): what the redemption gate needs."""
-    return tally_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
-
-
 def score_villager(table: VersionTable, villager, events: list[CreditEvent], as_of: date) -> CreditScore:
     """Score, level and version only: what snapshots and the profile need."""
     return score_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
@@ -287,29 +281,6 @@ def get_my_credit(*, caller: Caller) -> dict:
     if user.villager is None:
         raise NotBound()
     return credit_report(villager=user.villager)
-
-
-def credit_summary(villager: Villager) -> dict | None:
-    """`{score, level}` today, or None while the village has no credit rules (for the profile)."""
-    session = db.session
-    table = load_version_tables(session, [villager.village_id]).get(villager.village_id)
-    today = clock.today()
-    if table is None or table.at(today) is None:
-        return None
-    events = load_events(session, villager_id=villager.id).get(villager.id, [])
-    found = score_villager(table, villager, events, today)
-    return {"score": found.score, "level": found.level}
-
-
-def redemption_gate(session: Session, villager: Villager) -> str | None:
-    """The label of a credit gate in force today that stops this villager redeeming (a court listing), or None."""
-    table = load_version_tables(session, [villager.village_id]).get(villager.village_id)
-    today = clock.today()
-    if table is None or table.at(today) is None:
-        return None
-    events = load_events(session, villager_id=villager.id).get(villager.id, [])
-    tally = tally_villager(table, villager, events, today)
-    return next((gate.label for gate in tally.gates if gate.effect == "block_redemption"), None)
 
 
 class NotBound(Conflict):

@@ -3,7 +3,7 @@
 from backend.extensions import db
 from backend.models import User
 from backend.services.access import Caller
-from backend.services.credit.scores import credit_summary
+from backend.services.credit.state import credit_summary
 from backend.services.ledger.balances import points_summary
 
 
