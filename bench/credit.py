@@ -49,22 +49,25 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=3, help="runs of recompute and of GROUP BY (medians compared)")
     parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
-    for backend in args.backends.split(","):
-        run(backend, args)
+    figures = {backend: run(backend, args) for backend in args.backends.split(",")}
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
 
 
-def run(backend: str, args) -> None:
+def run(backend: str, args) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = fresh_database(backend, args.pg_url, Path(tmp))
         try:
             app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
             with app.app_context():
-                bench(backend, args)
+                figures = bench(backend, args)
                 db.session.remove()
                 db.engine.dispose()
         finally:
             drop()
+    return figures
 
 
 def fresh_database(backend: str, pg_url: str, tmp: Path):
@@ -83,7 +86,7 @@ def fresh_database(backend: str, pg_url: str, tmp: Path):
     return make_url(pg_url).set(database=name).render_as_string(hide_password=False), drop
 
 
-def bench(backend: str, args) -> None:
+def bench(backend: str, args) -> dict:
     db.create_all()
     rng = random.Random(7)
     started = time.perf_counter()
@@ -123,6 +126,16 @@ def bench(backend: str, args) -> None:
         f"[{backend}] simulate a draft over {len(result['people']):,} villagers: {simulate:.2f} s (target <= 1 s); "
         f"{result['summary']['level_changed']} level changes"
     )
+    return {
+        "villagers": args.villagers,
+        "events": args.events,
+        "recompute_s": recompute,
+        "group_by_s": group_by,
+        "ratio": recompute / group_by,
+        "recompute_runs": recomputes,
+        "group_by_runs": group_bys,
+        "simulate_s": simulate,
+    }
 
 
 def fmt(seconds: list[float]) -> str:

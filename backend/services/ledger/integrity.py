@@ -215,24 +215,26 @@ def _check_checkpoint(session, walks: dict, report: VerifyReport) -> None:
 
 
 def verify_ledger() -> VerifyReport:
-    """Check every chain, balance, transfer and the last checkpoint; reads only (the caller's session)."""
+    """Check every chain, balance, transfer and the last checkpoint; reads only (the caller's session).
+
+    One pass over the stored rows as the driver returns them (no ORM or type processing: millions of entries)
+    finds the accounts whose chain shows anything unexpected; only those are read again and walked by
+    `_check_chain`, which names the first bad entry. An account passes the fast walk only when every entry's
+    hash, recomputed from the stored bytes, matches, its sequence numbers run 1..n in id order, and its head,
+    balance and count match the account row: exactly when `_check_chain` finds nothing.
+    """
     session = db.session
     report = VerifyReport()
     # Plain rows, not ORM objects: verification must see the stored values, never a cached copy.
     accounts = {a["id"]: _Row(a) for a in session.execute(select(Account.__table__)).mappings()}
-    walks: dict[int, _Walk] = defaultdict(_Walk)
-    legs: dict[int, int] = defaultdict(int)
-    rows = session.execute(select(Entry.__table__).order_by(Entry.account_id, Entry.id)).mappings()
-    for row in rows:
-        walk = walks[row["account_id"]]
-        walk.rows.append(_Row(row))
-        walk.hashes_by_seq.setdefault(row["seq"], row["hash"])
-        walk.total += row["amount"]
-        legs[row["transfer_id"]] += row["amount"]
-        report.entries += 1
+    checkpoint_seqs = _checkpoint_seqs(session)
+    walks, legs, suspects, report.entries = _fast_walk(session, accounts, checkpoint_seqs)
     report.accounts = len(accounts)
-    for account_id in sorted(set(accounts) | set(walks)):
-        problem = _check_chain(accounts.get(account_id), walks.get(account_id) or _Walk())
+    for account_id in sorted(suspects | (set(accounts) - set(walks))):
+        # An account without a single entry has nothing to read again.
+        walk = _exact_walk(session, account_id) if account_id in suspects else _Walk()
+        walks[account_id] = walk
+        problem = _check_chain(accounts.get(account_id), walk)
         if problem is not None:
             report.problems.append(problem)
     for transfer_id, total in sorted(legs.items()):
@@ -240,6 +242,95 @@ def verify_ledger() -> VerifyReport:
             report.problems.append(Problem("unbalanced", f"transfer {transfer_id}: its legs sum to {total}, not 0"))
     _check_checkpoint(session, walks, report)
     return report
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # what canonical_entry's dumps does
+_EXPIRES, _CREATED = HASHED_COLUMNS.index("expires_on"), HASHED_COLUMNS.index("created_at")
+_FAST_SELECT = (
+    f"SELECT {', '.join(HASHED_COLUMNS)}, prev_hash, hash FROM {Entry.__tablename__} "  # noqa: S608 - constants
+    "ORDER BY account_id, id"
+)
+
+
+def _checkpoint_seqs(session) -> dict[int, int]:
+    """Account id -> the sequence number the last checkpoint saw (whose hash the walk must keep)."""
+    latest = select(Checkpoint.id).order_by(Checkpoint.id.desc()).limit(1).scalar_subquery()
+    heads = session.execute(
+        select(CheckpointHead.account_id, CheckpointHead.seq).where(CheckpointHead.checkpoint_id == latest)
+    )
+    return dict(heads.all())
+
+
+def _fast_walk(session, accounts: dict, checkpoint_seqs: dict[int, int]):
+    """(walks of the accounts that passed, legs by transfer, ids of suspect accounts, entries read)."""
+    walks: dict[int, _Walk] = {}
+    legs: dict[int, int] = defaultdict(int)
+    suspects: set[int] = set()
+    sha256, encode = hashlib.sha256, _ENCODE
+    entries = 0
+    current, expected, prev, total, hashes, bad = None, 1, GENESIS_HASH, 0, {}, False
+
+    def close():
+        account = accounts.get(current)
+        if (
+            bad
+            or account is None
+            or expected - 1 != account.last_seq
+            or prev != account.head_hash
+            or total != account.balance
+        ):
+            suspects.add(current)
+        else:
+            walks[current] = _Walk(hashes_by_seq=hashes, total=total)
+
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(_FAST_SELECT)
+        while batch := cursor.fetchmany(20_000):
+            for row in batch:
+                entries += 1
+                account_id, seq, transfer_id, amount = row[0], row[1], row[2], row[4]
+                legs[transfer_id] += amount
+                if account_id != current:
+                    if current is not None:
+                        close()
+                    current, expected, prev, total, hashes, bad = account_id, 1, GENESIS_HASH, 0, {}, False
+                if bad:
+                    continue
+                values = list(row[:14])
+                expires, created = values[_EXPIRES], values[_CREATED]
+                # psycopg hands back dates and datetimes; SQLite the text SQLAlchemy stored, already canonical.
+                if expires is not None and not isinstance(expires, str):
+                    values[_EXPIRES] = expires.isoformat()
+                if not isinstance(created, str):
+                    values[_CREATED] = created.isoformat(sep=" ", timespec="microseconds")
+                stored_prev, stored_hash = row[14], row[15]
+                if (
+                    seq != expected
+                    or stored_prev != prev
+                    or sha256(f"{stored_prev}\n{encode(values)}".encode()).hexdigest() != stored_hash
+                ):
+                    bad = True
+                    continue
+                if checkpoint_seqs.get(account_id) == seq:
+                    hashes[seq] = stored_hash
+                expected, prev, total = expected + 1, stored_hash, total + amount
+        if current is not None:
+            close()
+    finally:
+        cursor.close()
+    return walks, legs, suspects, entries
+
+
+def _exact_walk(session, account_id: int) -> _Walk:
+    """One account's entries read back with the columns' own types, for `_check_chain` to name what is wrong."""
+    walk = _Walk()
+    rows = session.execute(select(Entry.__table__).where(Entry.account_id == account_id).order_by(Entry.id))
+    for row in rows.mappings():
+        walk.rows.append(_Row(row))
+        walk.hashes_by_seq.setdefault(row["seq"], row["hash"])
+        walk.total += row["amount"]
+    return walk
 
 
 def ledger_totals() -> dict:
