@@ -20,6 +20,7 @@ in-process and compared.
 import argparse
 import contextlib
 import http.client
+import importlib
 import json
 import os
 import random
@@ -237,9 +238,10 @@ def trace_statements(url: str, seeded: dict, codes: Codes) -> dict:
 
     from backend.extensions import db
 
-    os.environ.setdefault("DATABASE_URL", url)
-    os.environ.setdefault("JWT_SECRET_KEY", JWT_SECRET)
+    os.environ["DATABASE_URL"], os.environ["JWT_SECRET_KEY"] = url, JWT_SECRET
     import floor_wsgi
+
+    floor_wsgi = importlib.reload(floor_wsgi)  # its engine, for this run's database
 
     app = bench_app(url)
     seen: list[str] = []
