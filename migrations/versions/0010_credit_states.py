@@ -1,7 +1,7 @@
 """credit states: each villager's current score, level and gates with the day they stop holding
 
-Revision ID: 0007_credit_states
-Revises: 0006
+Revision ID: 0010_credit_states
+Revises: 0009_templates
 Create Date: 2026-11-30 02:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_credit_states'
-down_revision = '0006'
+revision = '0010_credit_states'
+down_revision = '0009_templates'
 branch_labels = None
 depends_on = None
 
