@@ -1,12 +1,13 @@
 """Sign-in, token rotation and revocation, as a mini-program and the console see them."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import jwt as pyjwt
 import pytest
 from flask_jwt_extended import create_access_token
 
 from backend import create_app
+from backend.api import auth_hooks
 from tests.conftest import body
 from tests.factories import PASSWORD, make_staff, make_village, make_villager, make_villager_user, tokens_for
 
@@ -189,6 +190,33 @@ def test_expired_token_is_refused(client):
         claims["sub"], expires_delta=timedelta(seconds=-60), additional_claims={"fam": claims["fam"]}
     )
     assert_error(client.get("/api/v1/me", headers=bearer(expired)), 401, "token_expired")
+
+
+def test_a_token_accepted_while_valid_is_refused_once_it_expires(client, monkeypatch):
+    pair = tokens_for(make_villager_user())
+    claims = pyjwt.decode(pair.access_token, options={"verify_signature": False})
+    short = create_access_token(
+        claims["sub"], expires_delta=timedelta(seconds=30), additional_claims={"fam": claims["fam"]}
+    )
+    assert client.get("/api/v1/me", headers=bearer(short)).status_code == 200  # verified, and kept by the worker
+
+    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return later if tz else later.replace(tzinfo=None)
+
+    monkeypatch.setattr(auth_hooks.time, "time", lambda: later.timestamp())
+    monkeypatch.setattr(pyjwt.api_jwt, "datetime", Later)
+    assert_error(client.get("/api/v1/me", headers=bearer(short)), 401, "token_expired")
+
+
+def test_a_kept_token_is_still_refused_once_logged_out(client):
+    pair = tokens_for(make_villager_user())
+    assert client.get("/api/v1/me", headers=bearer(pair.access_token)).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=bearer(pair.access_token)).status_code == 204
+    assert_error(client.get("/api/v1/me", headers=bearer(pair.access_token)), 401, "token_revoked")
 
 
 def test_refresh_token_cannot_be_used_as_access_token_and_vice_versa(client):
