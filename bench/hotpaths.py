@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import redeem  # noqa: E402 - after the path is set
+import redeem
 
 
 def by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
