@@ -31,7 +31,7 @@ def by_package(stats: pstats.Stats) -> list[tuple[str, float]]:
             package = filename.split("site-packages/")[1].split("/")[0]
         elif "/backend/" in filename:
             package = "backend." + filename.split("/backend/")[1].split("/")[0].removesuffix(".py")
-        elif filename.startswith("~") or filename.startswith("<"):
+        elif filename.startswith(("~", "<")):
             package = "builtins"
         else:
             package = "stdlib"

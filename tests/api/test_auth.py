@@ -1,6 +1,6 @@
 """Sign-in, token rotation and revocation, as a mini-program and the console see them."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import pytest
@@ -200,7 +200,7 @@ def test_a_token_accepted_while_valid_is_refused_once_it_expires(client, monkeyp
     )
     assert client.get("/api/v1/me", headers=bearer(short)).status_code == 200  # verified, and kept by the worker
 
-    later = datetime.now(timezone.utc) + timedelta(minutes=1)
+    later = datetime.now(UTC) + timedelta(minutes=1)
 
     class Later(datetime):
         @classmethod
