@@ -48,6 +48,10 @@ def load_config() -> dict:
         # institution may make (each institution's own `rate_limit` overrides it).
         "PARTNER_TOKEN_MINUTES": _int("PARTNER_TOKEN_MINUTES", 60),
         "PARTNER_RATE_LIMIT": os.environ.get("PARTNER_RATE_LIMIT", "60 per minute"),
+        # The governance platform's Standard Webhooks secrets ("whsec_<base64>"; several while one is rotated, the
+        # platform signs with any), and how many events an address may post (refusals are audited: no flood).
+        "GOVERNANCE_WEBHOOK_SECRETS": os.environ.get("GOVERNANCE_WEBHOOK_SECRETS", ""),
+        "INTEGRATION_RATE_LIMIT": os.environ.get("INTEGRATION_RATE_LIMIT", "300 per minute"),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
         "UNCLAIMED_UPLOAD_DAYS": max(_int("UNCLAIMED_UPLOAD_DAYS", 7), 1),

@@ -65,3 +65,32 @@ def partner_object_factories(marker: str) -> dict:
         return world.objects["consent"]
 
     return {"institution_id": institution, "consent_id": consent}
+
+
+def inbound_object_factories(marker: str) -> dict:
+    """An event from the governance platform about the authorisation matrix's other villager, waiting for review."""
+    from datetime import date
+
+    from backend.extensions import db
+    from backend.models import InboundEvent
+
+    def event(world) -> int:
+        if "inbound_event" not in world.objects:
+            made = InboundEvent(
+                village_id=world.village.id,
+                event_id=f"evt-{marker}",
+                fingerprint="0" * 64,
+                event_type="hazard.resolved",
+                villager_id=world.villager.id,
+                occurred_on=date(2026, 3, 1),
+                data={"title": marker},
+                activity_type="photo",
+                facts={},
+                status="pending_review",
+            )
+            db.session.add(made)
+            db.session.commit()
+            world.objects["inbound_event"] = made.id
+        return world.objects["inbound_event"]
+
+    return {"inbound_event_id": event}

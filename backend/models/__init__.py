@@ -13,6 +13,7 @@ from backend.models.credit import (
     HonourApplication,
 )
 from backend.models.idempotency import IdempotencyKey
+from backend.models.integrations import EventMapping, InboundEvent
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
 from backend.models.outbox import OutboxMessage
 from backend.models.partners import Consent, Institution, PartnerToken, ReportAccess
@@ -49,9 +50,11 @@ __all__ = [
     "Entry",
     "Event",
     "EventCheckIn",
+    "EventMapping",
     "HonourApplication",
     "Household",
     "IdempotencyKey",
+    "InboundEvent",
     "Institution",
     "Lesson",
     "LessonAttempt",

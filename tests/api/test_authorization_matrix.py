@@ -14,7 +14,7 @@ from tests.city_factories import template_object_factories
 from tests.credit_factories import credit_object_factories
 from tests.engagement_factories import engagement_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
-from tests.partners_factories import partner_object_factories
+from tests.partners_factories import inbound_object_factories, partner_object_factories
 from tests.shop_factories import shop_object_factories
 from tests.submission_factories import submission_object_factories
 
@@ -45,6 +45,7 @@ OBJECT_FACTORIES = {
     **submission_object_factories(MARKER),
     **engagement_object_factories(MARKER),
     **partner_object_factories(MARKER),
+    **inbound_object_factories(MARKER),
     **template_object_factories(MARKER),
 }
 

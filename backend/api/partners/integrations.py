@@ -1,0 +1,147 @@
+"""The governance platform's signed events, the committee's review of those that need one, and each village's
+mapping of event types to activities."""
+
+from flask import current_app, request
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from backend.api.auth_hooks import signed_in
+from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.ratelimit import limiter
+from backend.models import InboundEvent
+from backend.models.integrations import INBOUND_STATUSES
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
+from backend.services.partners import event_mappings, inbound
+
+blp = Blueprint("integrations", __name__, url_prefix="/api/v1", description="基层治理平台：签名事件接入")
+
+EVENT_EXAMPLE = {
+    "type": "volunteer.recorded",
+    "village_code": "QT01",
+    "occurred_on": "2026-11-20",
+    "person": {"id_number": "33028219800517001X"},
+    "data": {"hours": 3, "title": "河道清理"},
+}
+
+
+class InboundEventOut(OutSchema):
+    id = fields.Integer()
+    event_id = fields.String()
+    event_type = fields.String()
+    village_id = fields.Integer()
+    villager_id = fields.Integer()
+    occurred_on = fields.Date()
+    activity_type = fields.String()
+    data = fields.Dict()
+    status = fields.String()
+    rule_code = fields.String(allow_none=True)
+    points = fields.Integer(allow_none=True)
+    explanation = fields.String(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class InboundListArgs(PageArgs):
+    village_id = fields.Integer(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(INBOUND_STATUSES))
+
+
+class EventApproveIn(InSchema):
+    amount = fields.Integer(load_default=None, strict=True, metadata={"description": "Within the rule's range"})
+
+
+class EventRejectIn(InSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class EventMappingIn(InSchema):
+    event_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    label = fields.String(load_default="", validate=validate.Length(max=64))
+    activity_type = fields.String(required=True)
+    facts = fields.Dict(keys=fields.String(), load_default=dict)
+    fact_fields = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class EventMappingsIn(InSchema):
+    mappings = fields.List(fields.Nested(EventMappingIn), required=True)
+
+
+class EventMappingOut(OutSchema):
+    event_type = fields.String()
+    label = fields.String()
+    activity_type = fields.String()
+    facts = fields.Dict()
+    fact_fields = fields.Dict()
+
+
+def _integration_limit() -> str:
+    return current_app.config["INTEGRATION_RATE_LIMIT"]
+
+
+@blp.post("/integrations/events")
+@limiter.limit(_integration_limit)
+@blp.doc(
+    security=[],
+    parameters=[
+        {"in": "header", "name": name, "required": True, "schema": {"type": "string"}}
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+    ],
+    requestBody={"content": {"application/json": {"schema": {"type": "object"}, "example": EVENT_EXAMPLE}}},
+)
+@blp.response(200, InboundEventOut)
+def receive_event():
+    """An event signed per Standard Webhooks (HMAC-SHA256 over id, timestamp and body; 5-minute window).
+
+    The village's mapping turns its `type` into an activity: booked at once, or waiting for the committee when the
+    rule lets a reviewer choose the amount. The same `webhook-id` again gets the first answer
+    (`Idempotent-Replayed: true`). Refused and audited, nothing booked: 400 missing headers, 401 bad signature or
+    timestamp outside the window, 422 bad body, unknown village or person, unmapped type; 409 same id, other body.
+    """
+    received = inbound.receive_event(body=request.get_data(), headers=dict(request.headers))
+    headers = {"Idempotent-Replayed": "true"} if received.replayed else {}
+    return received.event, 200, headers
+
+
+@blp.get("/integration-events")
+@blp.arguments(InboundListArgs, location="query")
+@blp.response(200, page_schema(InboundEventOut, "InboundEventPage"))
+@signed_in(*STAFF_ROLES)
+def list_events(args, caller):
+    """Events from the platform in the caller's villages (`status=pending_review`: the review queue)."""
+    return inbound.list_inbound_events(caller=caller, **args)
+
+
+@blp.post("/integration-events/<int:inbound_event_id>/approve")
+@blp.arguments(EventApproveIn)
+@blp.response(200, InboundEventOut)
+@signed_in("committee")
+def approve_event(args, inbound_event_id, caller):
+    """Book the event with the amount chosen within its rule's range (its default when none is given)."""
+    event = get_scoped_or_404(InboundEvent, inbound_event_id, caller)
+    return inbound.decide_inbound_event(caller=caller, inbound=event, approve=True, amount=args["amount"], reason=None)
+
+
+@blp.post("/integration-events/<int:inbound_event_id>/reject")
+@blp.arguments(EventRejectIn)
+@blp.response(200, InboundEventOut)
+@signed_in("committee")
+def reject_event(args, inbound_event_id, caller):
+    event = get_scoped_or_404(InboundEvent, inbound_event_id, caller)
+    return inbound.decide_inbound_event(caller=caller, inbound=event, approve=False, amount=None, reason=args["reason"])
+
+
+@blp.get("/villages/<int:village_id>/event-mappings")
+@blp.response(200, EventMappingOut(many=True))
+@signed_in(*event_mappings.EDITORS)
+def list_mappings(village_id, caller):
+    """Which platform event type counts as which activity here, with which facts."""
+    return event_mappings.list_event_mappings(caller=caller, village_id=village_id)
+
+
+@blp.put("/villages/<int:village_id>/event-mappings")
+@blp.arguments(EventMappingsIn)
+@blp.response(200, EventMappingOut(many=True))
+@signed_in(*event_mappings.EDITORS)
+def replace_mappings(args, village_id, caller):
+    """Replace the village's whole mapping (audited)."""
+    return event_mappings.replace_event_mappings(caller=caller, village_id=village_id, mappings=args["mappings"])
