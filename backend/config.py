@@ -74,6 +74,12 @@ def load_config() -> dict:
         "IDEMPOTENCY_LOCK_SECONDS": _int("IDEMPOTENCY_LOCK_SECONDS", 60),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Graded protection (等保): roles that must sign in with a second factor (TOTP; off by default in demo mode, so
+        # the demo logins work as documented), and how long a staff sign-in lasts without a refresh.
+        "TOTP_REQUIRED_ROLES": os.environ.get(
+            "TOTP_REQUIRED_ROLES", "" if _bool("DEMO_MODE", env != "production") else "town_admin city_admin admin"
+        ),
+        "STAFF_IDLE_MINUTES": _int("STAFF_IDLE_MINUTES", 30),
         "LOGIN_FAILURE_LIMIT": os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
         "BINDING_MAX_FAILURES": _int("BINDING_MAX_FAILURES", 5),
         "BINDING_LOCK_MINUTES": _int("BINDING_LOCK_MINUTES", 30),

@@ -4,11 +4,11 @@ import time
 from collections import OrderedDict
 from functools import wraps
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_babel import gettext
-from flask_jwt_extended import JWTManager, current_user, verify_jwt_in_request
+from flask_jwt_extended import JWTManager, current_user, get_jwt, verify_jwt_in_request
 
-from backend.errors import error_response
+from backend.errors import Forbidden, error_response
 from backend.extensions import db
 from backend.models import User
 from backend.services.access import Caller, require_role
@@ -86,6 +86,30 @@ def current_caller() -> Caller:
     return Caller.of(current_user)
 
 
+class PasswordChangeRequired(Forbidden):
+    status, message = "password_change_required", "首次登录请先修改密码。"
+
+
+class SecondFactorSetupRequired(Forbidden):
+    status, message = "second_factor_setup_required", "请先设置双因素认证（动态验证码）后再使用。"
+
+
+RESTRICTIONS = {"password_change": PasswordChangeRequired, "totp_setup": SecondFactorSetupRequired}
+# What a restricted sign-in may still do: the step it must take, signing out, and seeing its own sign-ins.
+RESTRICTED_ENDPOINTS = frozenset(
+    f"auth.{name}"
+    for name in (
+        "change_password",
+        "begin_totp",
+        "confirm_totp",
+        "refresh",
+        "logout",
+        "list_sign_ins",
+        "revoke_sign_in",
+    )
+)
+
+
 def verified_caller(*, refresh: bool = False) -> Caller:
     """Verify the request's token once per request (signature, revocation, user) and keep its Caller on `g`.
 
@@ -94,6 +118,9 @@ def verified_caller(*, refresh: bool = False) -> Caller:
     callers = g.setdefault("_verified_callers", {})
     if refresh not in callers:
         verify_jwt_in_request(refresh=refresh)
+        restriction = get_jwt().get("restrict")
+        if restriction and request.endpoint not in RESTRICTED_ENDPOINTS:
+            raise RESTRICTIONS[restriction]()
         callers[refresh] = current_caller()
     return callers[refresh]
 

@@ -2,7 +2,7 @@
 
 from backend.models.activities import Event, EventCheckIn, Lesson, LessonAttempt, Poll, PollOption, PollVote
 from backend.models.audit import AuditEntry
-from backend.models.auth import RefreshToken, RevokedToken, TokenFamily
+from backend.models.auth import RecoveryCode, RefreshToken, RevokedToken, TokenFamily
 from backend.models.awards import PointAward
 from backend.models.credit import (
     CreditEntry,
@@ -68,6 +68,7 @@ __all__ = [
     "Poll",
     "PollOption",
     "PollVote",
+    "RecoveryCode",
     "Redemption",
     "RedemptionLine",
     "RefreshToken",

@@ -19,6 +19,10 @@ class TokenFamily(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # What the owner sees in their list of sign-ins, and when this sign-in last refreshed (staff idle expiry).
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class RefreshToken(db.Model):
@@ -37,3 +41,15 @@ class RevokedToken(db.Model):
 
     jti: Mapped[str] = mapped_column(String(36), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a lost TOTP device; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

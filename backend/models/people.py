@@ -108,6 +108,14 @@ class User(TimestampMixin, db.Model):
     binding_failures: Mapped[int] = mapped_column(Integer, default=0)
     binding_locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Graded protection (等保): an account someone else set up changes its password on first sign-in; admins of
+    # towns, cities and the platform add a TOTP second factor (secret encrypted like ID numbers).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_secret_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The last accepted 30-second step: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     villager: Mapped[Villager | None] = relationship(back_populates="user")
 

@@ -10,7 +10,15 @@ from backend.observability import current_request_id
 from backend.services.access import Caller
 
 # Never copied into the audit log: encrypted numbers and secrets.
-_HIDDEN = {"password_hash", "id_number_cipher", "id_number_index", "phone_cipher", "phone_index", "code_hash"}
+_HIDDEN = {
+    "password_hash",
+    "id_number_cipher",
+    "id_number_index",
+    "phone_cipher",
+    "phone_index",
+    "code_hash",
+    "totp_secret_cipher",
+}
 
 
 def snapshot(obj) -> dict | None:
@@ -24,6 +32,13 @@ def snapshot(obj) -> dict | None:
         value = getattr(obj, column.key)
         values[column.key] = value.isoformat() if isinstance(value, date | datetime) else value
     return values
+
+
+class Subject:
+    """What an entry is about when no row with an integer id stands for it (a refused event, a sign-in)."""
+
+    def __init__(self, table: str, *, id: int | None = None, village_id: int | None = None):
+        self.__tablename__, self.id, self.village_id = table, id, village_id
 
 
 def record_audit(

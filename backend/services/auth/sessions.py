@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import false, select
 
 from backend import clock
@@ -17,6 +18,7 @@ from backend.database import write_transaction
 from backend.errors import TooManyRequests, Unauthorized, UpstreamUnavailable
 from backend.extensions import db
 from backend.models import RefreshToken, RevokedToken, TokenFamily, User
+from backend.services.auth.sign_ins import is_idle
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps response times alike for both failures.
@@ -31,6 +33,10 @@ class TokenRevoked(Unauthorized):
     status, message = "token_revoked", "登录已失效，请重新登录。"
 
 
+class SignInIdle(Unauthorized):
+    status, message = "sign_in_idle", "长时间未操作，已自动退出，请重新登录。"
+
+
 class WeChatCodeInvalid(Unauthorized):
     status, message = "wechat_code_invalid", "微信登录凭证无效或已使用，请重新打开小程序。"
 
@@ -40,6 +46,51 @@ class TokenPair:
     access_token: str
     refresh_token: str
     user: User
+    # What the tokens may do until the person acts: None, "password_change" or "totp_setup".
+    restriction: str | None = None
+
+
+@dataclass(frozen=True)
+class SecondFactorChallenge:
+    """A password that was right, for an account with a second factor: no tokens until the code is given."""
+
+    mfa_token: str
+    expires_in: int = 300
+    second_factor_required: bool = True
+
+
+def restriction_of(user: User) -> str | None:
+    """What a sign-in of `user` must do first: change a password someone else set, or set up a second factor."""
+    if user.role == "villager":
+        return None
+    if user.must_change_password:
+        return "password_change"
+    roles = current_app.config["TOTP_REQUIRED_ROLES"].replace(",", " ").split()
+    if user.role in roles and user.totp_enabled_at is None:
+        return "totp_setup"
+    return None
+
+
+def _challenge_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="staff-second-factor")
+
+
+def second_factor_challenge(user: User) -> SecondFactorChallenge:
+    # Bound to the password hash, so a password change voids challenges handed out before it.
+    token = _challenge_serializer().dumps({"u": user.id, "p": (user.password_hash or "")[-16:]})
+    return SecondFactorChallenge(mfa_token=token)
+
+
+def read_second_factor_challenge(session, mfa_token: str) -> User:
+    """The user a challenge (at most 5 minutes old) was handed to; TokenRevoked when it is stale or forged."""
+    try:
+        data = _challenge_serializer().loads(mfa_token, max_age=SecondFactorChallenge.expires_in)
+    except BadData:
+        raise TokenRevoked() from None
+    user = session.execute(select(User).where(User.id == int(data["u"])).with_for_update()).scalar_one_or_none()
+    if user is None or not user.is_active or (user.password_hash or "")[-16:] != data["p"]:
+        raise TokenRevoked()
+    return user
 
 
 def hash_password(password: str) -> str:
@@ -58,26 +109,41 @@ def _issue(user: User, family_id: str) -> TokenPair:
     refresh = create_refresh_token(str(user.id), additional_claims={"jti": refresh_jti, "fam": family_id})
     expires = clock.now() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
     db.session.add(RefreshToken(jti=refresh_jti, family_id=family_id, expires_at=expires))
-    access = create_access_token(str(user.id), additional_claims={"fam": family_id, "role": user.role})
-    return TokenPair(access_token=access, refresh_token=refresh, user=user)
+    claims = {"fam": family_id, "role": user.role}
+    restriction = restriction_of(user)
+    if restriction:
+        claims["restrict"] = restriction
+    access = create_access_token(str(user.id), additional_claims=claims)
+    return TokenPair(access_token=access, refresh_token=refresh, user=user, restriction=restriction)
 
 
-def start_session(user: User) -> TokenPair:
-    family = TokenFamily(id=str(uuid.uuid4()), user_id=user.id)
+def start_session(user: User, *, user_agent: str | None = None, ip_address: str | None = None) -> TokenPair:
+    now = clock.now()
+    family = TokenFamily(
+        id=str(uuid.uuid4()),
+        user_id=user.id,
+        user_agent=(user_agent or "")[:200] or None,
+        ip_address=(ip_address or "")[:45] or None,
+        last_seen_at=now,
+    )
     db.session.add(family)
     db.session.flush()  # the family row first: refresh tokens reference it and no relationship orders them
-    user.last_login_at = clock.now()
+    user.last_login_at = now
     return _issue(user, family.id)
 
 
-def login_staff(*, username: str, password: str) -> TokenPair:
-    """Password sign-in for committee members, shopkeepers, town admins and admins."""
+def login_staff(
+    *, username: str, password: str, user_agent: str | None = None, ip_address: str | None = None
+) -> TokenPair | SecondFactorChallenge:
+    """Password sign-in for staff; an account with a second factor gets a challenge instead of tokens."""
     with write_transaction() as session:
         user = session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
         ok = verify_password(user.password_hash if user else None, password)
         if not ok or user is None or not user.is_active or user.role == "villager":
             raise BadCredentials()
-        return start_session(user)
+        if user.totp_enabled_at is not None:
+            return second_factor_challenge(user)
+        return start_session(user, user_agent=user_agent, ip_address=ip_address)
 
 
 def _openid_for(code: str) -> tuple[str, str | None]:
@@ -127,7 +193,12 @@ def rotate_refresh_token(*, jti: str, family_id: str, user_id: int) -> TokenPair
         user = session.get(User, user_id)
         if user is None or not user.is_active:
             raise TokenRevoked()
-        token.used_at = clock.now()
+        if is_idle(family, user.role):
+            # Staff idle expiry (等保): a console nobody used for STAFF_IDLE_MINUTES signs in again.
+            family.revoked_at, family.revoked_reason = clock.now(), "idle"
+            session.commit()
+            raise SignInIdle()
+        token.used_at = family.last_seen_at = clock.now()
         return _issue(user, family_id)
 
 

@@ -11,7 +11,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from backend.extensions import db
 from backend.models import EventMapping, InboundEvent, Village, Villager
 from backend.rules import match_rule
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
-from backend.services.audit import record_audit
+from backend.services.audit import Subject, record_audit
 from backend.services.earning.awards import award_points, villager_facts
 from backend.services.paging import paginate
 from backend.services.people.personal_data import id_number_index
@@ -137,7 +136,7 @@ def _audited(error, *, event_id: str, event_type: str | None, village_id: int | 
             actor=None,
             action="integration.refused",
             # Nothing of the event is stored, so the entry names the table and no row.
-            entity=SimpleNamespace(__tablename__="inbound_events", id=None, village_id=village_id),
+            entity=Subject("inbound_events", village_id=village_id),
             after={"event_id": event_id[:128], "type": event_type, "refusal": error.status},
             village_id=village_id,
         )

@@ -12,6 +12,7 @@ from backend.extensions import db
 from backend.models import RewardItem, Shop, ShopFunding, User, Village
 from backend.services.access import Caller, require_role
 from backend.services.audit import record_audit, snapshot
+from backend.services.auth.passwords import check_password_policy
 from backend.services.auth.sessions import hash_password
 
 STAFF = ("committee", "town_admin", "admin")
@@ -128,10 +129,12 @@ def create_shopkeeper(*, caller: Caller, shop: Shop, username: str, password: st
             raise Conflict(
                 "用户名 %(username)s 已被使用。", errors={"username": ["该用户名已被使用。"]}, username=username
             )
+        check_password_policy(password, field="password", user_inputs=(username, display_name))
         user = User(
             role="shopkeeper",
             username=username,
             password_hash=hash_password(password),
+            must_change_password=True,  # set by someone else: the keeper picks their own at first sign-in
             display_name=display_name,
             town_id=shop.town_id,
             village_id=shop.village_id,

@@ -22,12 +22,12 @@ def test_committee_registers_a_shop_and_its_keeper_who_then_signs_in(client, app
     assert (shop["village_id"], shop["status"]) == (village.id, "active")
     keeper = client.post(
         f"/api/v1/shops/{shop['id']}/shopkeepers",
-        json={"username": "dc-shop", "password": "long-enough-pw", "display_name": "王老板"},
+        json={"username": "dc-shop", "password": "Dongcun-Shop-2026", "display_name": "王老板"},
         headers=auth(committee),
     )
     assert keeper.status_code == 201
     assert body(keeper)["role"] == "shopkeeper"
-    login = client.post("/api/v1/auth/login", json={"username": "dc-shop", "password": "long-enough-pw"})
+    login = client.post("/api/v1/auth/login", json={"username": "dc-shop", "password": "Dongcun-Shop-2026"})
     assert login.status_code == 200
     assert db.session.execute(select(User).where(User.username == "dc-shop")).scalar_one().shop_id == shop["id"]
     actions = set(db.session.execute(select(AuditEntry.action)).scalars())
@@ -40,7 +40,7 @@ def test_duplicate_shopkeeper_username_is_409(client, app):
     shop = make_shop(village)
     response = client.post(
         f"/api/v1/shops/{shop.id}/shopkeepers",
-        json={"username": "taken", "password": "long-enough-pw", "display_name": "x"},
+        json={"username": "taken", "password": "Dongcun-Shop-2026", "display_name": "x"},
         headers=auth(committee),
     )
     assert response.status_code == 409
