@@ -80,6 +80,11 @@ def load_config() -> dict:
             "TOTP_REQUIRED_ROLES", "" if _bool("DEMO_MODE", env != "production") else "town_admin city_admin admin"
         ),
         "STAFF_IDLE_MINUTES": _int("STAFF_IDLE_MINUTES", 30),
+        # Retention (`flask data purge`): villagers who left are anonymised after these years, rejected claims'
+        # files deleted after these months; the audit log is kept at least 180 days (等保), by default three years.
+        "RETENTION_MOVED_OUT_YEARS": max(_int("RETENTION_MOVED_OUT_YEARS", 3), 1),
+        "RETENTION_REJECTED_MONTHS": max(_int("RETENTION_REJECTED_MONTHS", 6), 1),
+        "AUDIT_RETENTION_DAYS": max(_int("AUDIT_RETENTION_DAYS", 1095), 180),
         "LOGIN_FAILURE_LIMIT": os.environ.get("LOGIN_FAILURE_LIMIT", "5 per 15 minutes"),
         "BINDING_MAX_FAILURES": _int("BINDING_MAX_FAILURES", 5),
         "BINDING_LOCK_MINUTES": _int("BINDING_LOCK_MINUTES", 30),

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from sqlalchemy import inspect
 
+from backend.database import write_transaction
 from backend.extensions import db
 from backend.models import AuditEntry
 from backend.observability import current_request_id
@@ -67,3 +68,9 @@ def record_audit(
             request_id=current_request_id(),
         )
     )
+
+
+def record_personal_read(*, actor: Caller, action: str, villager_id: int | None, village_id: int) -> None:
+    """Audit that staff opened personal data (等保; PIPL): the villager sees it in their export."""
+    with write_transaction():
+        record_audit(actor=actor, action=action, entity=Subject("villagers", id=villager_id, village_id=village_id))

@@ -34,6 +34,7 @@ from backend.services.credit import dishonesty, repair
 from backend.services.credit import entries as credit_entries
 from backend.services.credit import scores as credit
 from backend.services.credit import simulation as credit_simulation
+from backend.services.people import directory
 
 blp = Blueprint("credit", __name__, url_prefix="/api/v1", description="村信用分")
 
@@ -50,7 +51,8 @@ def my_credit(caller):
 @blp.response(200, CreditOut)
 @signed_in(*STAFF)
 def villager_credit(villager_id, caller):
-    return credit.credit_report(villager=get_scoped_or_404(Villager, villager_id, caller))
+    villager = directory.read_villager(caller=caller, villager_id=villager_id, action="villager.credit_read")
+    return credit.credit_report(villager=villager)
 
 
 @blp.post("/credit-entries")

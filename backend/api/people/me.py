@@ -1,5 +1,8 @@
-"""The villager's own views: profile and binding."""
+"""The villager's own views: profile, binding, and a copy of everything held about them."""
 
+import io
+
+from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import fields
 
@@ -7,6 +10,7 @@ from backend.api.auth_hooks import signed_in
 from backend.api.common import OutSchema
 from backend.api.people.schemas import BindingIn, VillageOut
 from backend.services.auth.binding import bind_by_code, bind_by_identity
+from backend.services.me.export import export_my_data
 from backend.services.me.profile import get_profile
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="村民本人")
@@ -77,3 +81,13 @@ def bind(args, caller):
             id_last6=args["id_card_last6"],
         )
     return get_profile(caller=caller)
+
+
+@blp.get("/export")
+@blp.response(200, content_type="application/zip", description="A zip of JSON files, my files and a README")
+@signed_in("villager")
+def export(caller):
+    """Everything held about me (PIPL art. 45): profile, household, bindings, ledger, submissions with their files,
+    credit lines and history, notices, consents with every institution's request, and staff reads of my record."""
+    content = export_my_data(caller=caller)
+    return send_file(io.BytesIO(content), mimetype="application/zip", as_attachment=True, download_name="我的信息.zip")

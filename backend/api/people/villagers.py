@@ -74,7 +74,8 @@ def create_villager(args, caller):
 @blp.response(200, VillagerOut)
 @signed_in(*STAFF)
 def get_villager(villager_id, caller):
-    return get_scoped_or_404(Villager, villager_id, caller)
+    """One roster entry (numbers masked); the read is audited."""
+    return directory.read_villager(caller=caller, villager_id=villager_id)
 
 
 @blp.patch("/villagers/<int:villager_id>")

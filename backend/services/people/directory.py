@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import AuditEntry, City, Household, Town, Village, Villager
-from backend.services.access import Caller, require_role, scope, scope_towns, town_ids_in_scope
+from backend.services.access import Caller, get_scoped_or_404, require_role, scope, scope_towns, town_ids_in_scope
+from backend.services.audit import record_personal_read
 from backend.services.paging import paginate
 from backend.services.people.personal_data import id_number_index
 
@@ -65,3 +66,10 @@ def list_audit(*, caller: Caller, village_id: int | None, limit: int, cursor: st
     if village_id is not None:
         stmt = stmt.where(AuditEntry.village_id == village_id)
     return paginate(stmt, AuditEntry.id, limit=limit, cursor=cursor)
+
+
+def read_villager(*, caller: Caller, villager_id: int, action: str = "villager.read") -> Villager:
+    """One roster entry the caller may see; the read itself is audited (the villager sees it in their export)."""
+    villager = get_scoped_or_404(Villager, villager_id, caller)
+    record_personal_read(actor=caller, action=action, villager_id=villager.id, village_id=villager.village_id)
+    return villager

@@ -11,7 +11,7 @@ from backend.errors import InvalidInput
 from backend.extensions import db
 from backend.models import Household, Village, Villager
 from backend.services.access import Caller, require_role
-from backend.services.audit import record_audit, snapshot
+from backend.services.audit import record_audit, record_personal_read, snapshot
 from backend.services.people.personal_data import get_keyring
 from backend.services.people.records import apply_identity
 
@@ -152,8 +152,9 @@ EXPORT_COLUMNS = [
 
 
 def export_roster(*, caller: Caller, village: Village) -> bytes:
-    """The village roster as .xlsx, with ID and phone numbers masked."""
+    """The village roster as .xlsx, with ID and phone numbers masked; the export is audited (a read of everyone)."""
     require_role(caller, *STAFF)
+    record_personal_read(actor=caller, action="roster.export", villager_id=None, village_id=village.id)
     stmt = (
         select(Villager, Household.code)
         .outerjoin(Household, Villager.household_id == Household.id)
