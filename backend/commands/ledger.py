@@ -57,12 +57,15 @@ def ledger_verify(anchors, public_key_path, tsa_roots):
 
 @ledger_cli.command("checkpoint")
 def ledger_checkpoint():
-    """Record a Merkle root over every account's head and append it, signed, to LEDGER_ANCHOR_FILE."""
+    """Record a Merkle root over every account's head and append it, signed, to LEDGER_ANCHOR_FILE; the audit
+    log's chain is sealed first and its head signed along."""
     from flask import current_app
 
+    from backend.services.audit_chain import audit_head, seal_audit_log
     from backend.services.ledger.anchors import AnchorError, anchor_checkpoint, signing_key_from_config
     from backend.services.ledger.integrity import create_checkpoint
 
+    sealed = seal_audit_log()
     checkpoint = create_checkpoint()
     click.echo(
         f"checkpoint #{checkpoint.id}: root {checkpoint.root_hash} over {checkpoint.account_count} accounts, "
@@ -78,10 +81,12 @@ def ledger_checkpoint():
             path=Path(config["LEDGER_ANCHOR_FILE"]),
             private_key=signing_key_from_config(config),
             tsa_url=config["LEDGER_TSA_URL"],
+            audit_head=audit_head(),
         )
     except AnchorError as exc:
         raise click.ClickException(f"checkpoint #{checkpoint.id} not anchored: {exc}") from None
     stamped = " and time-stamped" if record.get("tst") else ""
+    click.echo(f"audit log: {sealed} entries sealed, head at seal {record.get('audit', [0])[0]}")
     click.echo(f"anchored{stamped} in {config['LEDGER_ANCHOR_FILE']} (key {record['key']})")
     if record.get("tst_error"):
         click.echo(f"time stamp missing: {record['tst_error']}", err=True)

@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from backend.models.activities import Event, EventCheckIn, Lesson, LessonAttempt, Poll, PollOption, PollVote
-from backend.models.audit import AuditEntry
+from backend.models.audit import AuditEntry, AuditSeal
 from backend.models.auth import RecoveryCode, RefreshToken, RevokedToken, TokenFamily
 from backend.models.awards import PointAward
 from backend.models.credit import (
@@ -36,6 +36,7 @@ from backend.models.templates import RuleTemplate, RuleTemplateVersion, Template
 __all__ = [
     "Account",
     "AuditEntry",
+    "AuditSeal",
     "BindingCode",
     "BudgetUsage",
     "Checkpoint",

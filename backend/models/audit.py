@@ -29,3 +29,22 @@ class AuditEntry(db.Model):
 
 
 make_append_only(AuditEntry.__table__)
+
+
+class AuditSeal(db.Model):
+    """The audit log's hash chain: entry by entry, in the order they were sealed (`flask audit seal`).
+
+    Kept beside the log rather than in it, so that writing an audit entry never waits for a chain lock; the sealer
+    runs from cron and before every ledger checkpoint, whose signed anchor then carries the chain's head.
+    """
+
+    __tablename__ = "audit_seals"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id"), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    sealed_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+make_append_only(AuditSeal.__table__)

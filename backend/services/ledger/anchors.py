@@ -49,6 +49,8 @@ class AnchorState:
     # account id -> [(seq, hash), ...] in anchor order, for comparing with the database afterwards.
     entries: dict[int, list[tuple[int, str, int]]] = field(default_factory=dict)
     roots: dict[int, str] = field(default_factory=dict)
+    # The audit log's chain head each anchor signed along (backend/services/audit_chain.py): (seq, hash).
+    audit_heads: list[tuple[int, str]] = field(default_factory=list)
 
 
 def signed_bytes(record: dict) -> bytes:
@@ -108,11 +110,23 @@ def replay_anchors(path: Path, public_key: Ed25519PublicKey, *, tsa_roots=None) 
             return state
         state.records, state.last_checkpoint = state.records + 1, checkpoint
         state.roots[checkpoint] = record["root"]
+        if record.get("audit"):
+            state.audit_heads.append((int(record["audit"][0]), str(record["audit"][1])))
     return state
 
 
-def anchor_checkpoint(checkpoint: Checkpoint, *, path: Path, private_key: Ed25519PrivateKey, tsa_url: str = "") -> dict:
-    """Sign checkpoint `checkpoint` and append it to the anchor file; returns the record written."""
+def anchor_checkpoint(
+    checkpoint: Checkpoint,
+    *,
+    path: Path,
+    private_key: Ed25519PrivateKey,
+    tsa_url: str = "",
+    audit_head: tuple[int, str] | None = None,
+) -> dict:
+    """Sign checkpoint `checkpoint` and append it to the anchor file; returns the record written.
+
+    `audit_head` (the audit log's chain head, sealed just before) is signed along, anchoring the audit log too.
+    """
     state = replay_anchors(path, private_key.public_key())
     if state.problems:
         raise AnchorError("; ".join(p.message for p in state.problems))
@@ -143,6 +157,8 @@ def anchor_checkpoint(checkpoint: Checkpoint, *, path: Path, private_key: Ed2551
         "key": key_id(private_key.public_key()),
         "chains": chains,
     }
+    if audit_head is not None and audit_head[0] > 0:
+        record["audit"] = [audit_head[0], audit_head[1]]
     signature = private_key.sign(signed_bytes(record))
     record["sig"] = base64.b64encode(signature).decode()
     if tsa_url:
