@@ -1,7 +1,7 @@
 """the audit log's hash chain: seals beside the log
 
-Revision ID: 0012_audit_chain
-Revises: 0011_graded_protection
+Revision ID: 0013_audit_chain
+Revises: 0012_graded_protection
 Create Date: 2026-11-30 02:33:57.671725
 
 """
@@ -12,8 +12,8 @@ from backend.models.append_only import append_only_statements, drop_append_only_
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_audit_chain'
-down_revision = '0011_graded_protection'
+revision = '0013_audit_chain'
+down_revision = '0012_graded_protection'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """graded protection: password changes, TOTP second factor and recovery codes, sign-ins' devices and last use
 
-Revision ID: 0011_graded_protection
-Revises: 0010_integrations
+Revision ID: 0012_graded_protection
+Revises: 0011_integrations
 Create Date: 2026-11-30 02:23:18.178009
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_graded_protection'
-down_revision = '0010_integrations'
+revision = '0012_graded_protection'
+down_revision = '0011_integrations'
 branch_labels = None
 depends_on = None
 

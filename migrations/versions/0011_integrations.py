@@ -1,7 +1,7 @@
 """governance platform: village event mappings and received events
 
-Revision ID: 0010_integrations
-Revises: 0009_templates
+Revision ID: 0011_integrations
+Revises: 0010_credit_states
 Create Date: 2026-11-30 02:18:15.935844
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_integrations'
-down_revision = '0009_templates'
+revision = '0011_integrations'
+down_revision = '0010_credit_states'
 branch_labels = None
 depends_on = None
 
