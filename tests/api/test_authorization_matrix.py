@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from tests.activities_factories import activity_object_factories
 from tests.city_factories import template_object_factories
+from tests.conftest import response_text
 from tests.credit_factories import credit_object_factories
 from tests.engagement_factories import engagement_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
@@ -119,7 +120,7 @@ def test_no_list_endpoint_shows_another_villages_objects(app, client):
             continue
         for role, headers in callers.items():
             response = client.get(rule.rule, headers=headers)
-            assert MARKER not in response.get_data(as_text=True), f"GET {rule.rule} as {role} leaks"
+            assert MARKER not in response_text(response), f"GET {rule.rule} as {role} leaks"
 
 
 @pytest.mark.parametrize(
