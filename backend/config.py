@@ -52,6 +52,8 @@ def load_config() -> dict:
         # platform signs with any), and how many events an address may post (refusals are audited: no flood).
         "GOVERNANCE_WEBHOOK_SECRETS": os.environ.get("GOVERNANCE_WEBHOOK_SECRETS", ""),
         "INTEGRATION_RATE_LIMIT": os.environ.get("INTEGRATION_RATE_LIMIT", "300 per minute"),
+        # Outbound webhooks: how long a receiver may take to answer before the attempt counts as failed.
+        "WEBHOOK_TIMEOUT_SECONDS": _int("WEBHOOK_TIMEOUT_SECONDS", 10),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_MB", 10) * 1024 * 1024,
         "UNCLAIMED_UPLOAD_DAYS": max(_int("UNCLAIMED_UPLOAD_DAYS", 7), 1),

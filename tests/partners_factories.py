@@ -94,3 +94,39 @@ def inbound_object_factories(marker: str) -> dict:
         return world.objects["inbound_event"]
 
     return {"inbound_event_id": event}
+
+
+def webhook_object_factories(marker: str) -> dict:
+    """A webhook subscription of the other town, and one of its outbox messages."""
+    from backend.extensions import db
+    from backend.models import OutboxMessage, WebhookSubscription
+
+    def subscription(world) -> int:
+        if "subscription" not in world.objects:
+            made = WebhookSubscription(
+                town_id=world.town.id,
+                url="http://127.0.0.1:9/hooks",
+                description=marker,
+                secret_cipher=b"x",
+                event_types=["points.awarded"],
+            )
+            db.session.add(made)
+            db.session.commit()
+            world.objects["subscription"] = made.id
+        return world.objects["subscription"]
+
+    def message(world) -> int:
+        if "webhook_message" not in world.objects:
+            made = OutboxMessage(
+                message_id=f"00000000-0000-4000-8000-{len(marker):012d}",
+                kind="webhook",
+                payload={"subscription_id": subscription(world), "event": {"data": marker}},
+                village_id=world.village.id,
+                status="delivered",
+            )
+            db.session.add(made)
+            db.session.commit()
+            world.objects["webhook_message"] = made.id
+        return world.objects["webhook_message"]
+
+    return {"subscription_id": subscription, "outbox_message_id": message}

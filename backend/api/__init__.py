@@ -40,7 +40,7 @@ def blueprints() -> list:
     from backend.api.city import templates
     from backend.api.credit import credit
     from backend.api.earning import activities, events, submissions
-    from backend.api.partners import consents, integrations, oauth, reports
+    from backend.api.partners import consents, integrations, oauth, reports, webhooks
     from backend.api.people import audit, auth, me, villagers, villages
     from backend.api.shops import redemptions, shops
 
@@ -64,4 +64,5 @@ def blueprints() -> list:
         reports.blp,
         templates.blp,
         integrations.blp,
+        webhooks.blp,
     ]

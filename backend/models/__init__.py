@@ -32,6 +32,7 @@ from backend.models.shops import (
 )
 from backend.models.submissions import MediaCheck, Submission, Upload
 from backend.models.templates import RuleTemplate, RuleTemplateVersion, TemplateDecision
+from backend.models.webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Account",
@@ -92,4 +93,6 @@ __all__ = [
     "User",
     "Village",
     "Villager",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

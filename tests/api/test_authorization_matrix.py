@@ -15,7 +15,7 @@ from tests.conftest import response_text
 from tests.credit_factories import credit_object_factories
 from tests.engagement_factories import engagement_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
-from tests.partners_factories import inbound_object_factories, partner_object_factories
+from tests.partners_factories import inbound_object_factories, partner_object_factories, webhook_object_factories
 from tests.security_factories import sign_in_object_factories
 from tests.shop_factories import shop_object_factories
 from tests.submission_factories import submission_object_factories
@@ -50,6 +50,7 @@ OBJECT_FACTORIES = {
     **inbound_object_factories(MARKER),
     **template_object_factories(MARKER),
     **sign_in_object_factories(MARKER),
+    **webhook_object_factories(MARKER),
 }
 
 

@@ -19,6 +19,7 @@ from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.credit.scores import version_on
 from backend.services.paging import paginate
+from backend.services.webhooks.events import publish_event
 
 
 class ObjectionWindowClosed(Conflict):
@@ -114,6 +115,7 @@ def record_violation(
         )
         session.add(entry)
         session.flush()
+        publish_notice(session, entry)
         record_audit(actor=caller, action="credit.violation.record", entity=entry, after=snapshot(entry))
         return entry
 
@@ -295,6 +297,7 @@ def decide_honour(*, caller: Caller, application: HonourApplication, approve: bo
             )
             session.add(entry)
             session.flush()
+            publish_notice(session, entry)
             application.entry_id = entry.id
         record_audit(
             actor=caller,
@@ -308,3 +311,21 @@ def decide_honour(*, caller: Caller, application: HonourApplication, approve: bo
 
 def _locked(session: Session, entry_id: int) -> CreditEntry:
     return session.execute(select(CreditEntry).where(CreditEntry.id == entry_id).with_for_update()).scalar_one()
+
+
+def publish_notice(session: Session, entry: CreditEntry) -> None:
+    """Announce an entry's public notice (公示) to the village's webhook subscribers, in the entry's transaction."""
+    publish_event(
+        session,
+        event_type="notice.published",
+        village_id=entry.village_id,
+        key=f"credit_entry:{entry.id}",
+        data={
+            "entry_id": entry.id,
+            "villager_id": entry.villager_id,
+            "origin": entry.origin,
+            "rule_code": entry.rule_code,
+            "occurred_on": entry.occurred_on.isoformat(),
+            "notice_until": entry.counts_from.isoformat() if entry.counts_from else None,
+        },
+    )

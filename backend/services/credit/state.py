@@ -25,6 +25,7 @@ from backend.extensions import db
 from backend.models import CreditEntry, CreditState, RuleSet, Villager
 from backend.rules import credit_state
 from backend.services.credit.scores import IN_FORCE, load_events, load_version_tables, villager_facts
+from backend.services.webhooks.events import publish_event
 
 _states, _villagers, _rule_sets = CreditState.__table__, Villager.__table__, RuleSet.__table__
 _PENDING = "credit_state_villagers"
@@ -148,7 +149,27 @@ def current_state(session: Session, villager_id: int, *, keep: bool) -> tuple[ob
     values = evaluate_state(session, row, today)
     if keep and values is not None:
         _store_if_unchanged(session, values, seen=row.revision)
+        announce_level_change(session, row, values)
     return row, values
+
+
+def announce_level_change(session: Session, row, values: dict) -> None:
+    """Tell the village's webhook subscribers that a kept level changed (not a villager's first state)."""
+    if row.level is None or row.level == values["level"]:
+        return
+    publish_event(
+        session,
+        event_type="credit.level_changed",
+        village_id=row.village_id,
+        key=f"villager:{row.id}:{row.level}->{values['level']}:{clock.today().isoformat()}",
+        data={
+            "villager_id": row.id,
+            "from_level": row.level,
+            "to_level": values["level"],
+            "rule_version": values["rule_version"],
+            "as_of": clock.today().isoformat(),
+        },
+    )
 
 
 def _insert(session: Session):
@@ -178,6 +199,7 @@ def refresh_credit_states(session: Session, villager_ids) -> None:
         if values is None:
             session.execute(_states.delete().where(_states.c.villager_id == villager_id))
             continue
+        announce_level_change(session, row, values)
         stmt = _insert(session)(_states).values(**values, revision=1)
         changed = {name: stmt.excluded[name] for name in values if name != "villager_id"}
         session.execute(

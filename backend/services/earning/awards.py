@@ -17,6 +17,7 @@ from backend.services.access import Caller
 from backend.services.ledger.balances import points_earned_between
 from backend.services.ledger.postings import earn_points
 from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
+from backend.services.webhooks.events import publish_event
 
 NO_RULE_SET = "本村尚未发布积分规则，本次不加分"
 NO_RULE = "本村积分规则中没有适用于此项活动的条目，本次不加分"
@@ -134,6 +135,22 @@ def award_points(
         award.transfer_id = transfer.id
     session.add(award)
     session.flush()
+    if award.amount > 0:
+        publish_event(
+            session,
+            event_type="points.awarded",
+            village_id=villager.village_id,
+            key=f"award:{award.id}",
+            data={
+                "award_id": award.id,
+                "villager_id": villager.id,
+                "amount": award.amount,
+                "activity_type": activity_type,
+                "rule_code": award.rule_code,
+                "rule_version": award.rule_version,
+                "earned_on": on.isoformat(),
+            },
+        )
     return award
 
 

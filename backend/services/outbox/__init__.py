@@ -15,7 +15,7 @@ from backend.services.outbox.handlers import (
     handler_for,
     register_handler,
 )
-from backend.services.outbox.queue import RetryPolicy, claim_due, enqueue_message
+from backend.services.outbox.queue import RetryPolicy, claim_due, enqueue_message, requeue_message
 from backend.services.outbox.worker import DeliveryReport, deliver_due, deliver_one, run_worker
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "handler_for",
     "list_dead_letters",
     "register_handler",
+    "requeue_message",
     "retry_dead_letter",
     "run_worker",
 ]

@@ -39,7 +39,9 @@ Handler = Callable[[Delivery], None]
 
 # The registry: kind -> "module:function". Named by path, not imported, because the packages that enqueue
 # messages import the outbox; importing them back from here would make a cycle.
-HANDLER_PATHS: dict[str, str] = {}
+HANDLER_PATHS: dict[str, str] = {
+    "webhook": "backend.services.webhooks.delivery:deliver_webhook",
+}
 
 # Handlers registered at run time (tests swap one in); they take precedence over HANDLER_PATHS.
 HANDLERS: dict[str, Handler] = {}

@@ -127,3 +127,9 @@ def mark_failed(delivery: Delivery, *, error: str, permanent: bool, policy: Retr
             .values(**values)
         )
     return "dead" if dead else "pending"
+
+
+def requeue_message(session: Session, message: OutboxMessage) -> None:
+    """Inside the caller's transaction: deliver a delivered or dead message again, same `message_id`, fresh attempts."""
+    message.status, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
+    message.delivered_at = None

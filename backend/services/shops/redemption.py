@@ -35,6 +35,7 @@ from backend.services.ledger.accounts import lock_sale_accounts
 from backend.services.ledger.postings import reverse_transfer, spend_points
 from backend.services.shops.gates import redemption_block_reason
 from backend.services.shops.pay_codes import NotBound, RedemptionBlocked, consume_pay_code
+from backend.services.webhooks.events import publish_event
 
 
 class WrongShop(Forbidden):
@@ -278,6 +279,19 @@ def sell_items(
     _charge_budget(session, village_id, month, total)
     # Both set at once after the last statement: one UPDATE, flushed by the commit.
     sale.transfer_id, sale.balance_after = transfer.id, villager.balance
+    publish_event(
+        session,
+        event_type="redemption.completed",
+        village_id=village_id,
+        key=f"redemption:{sale.id}",
+        data={
+            "redemption_id": sale.id,
+            "receipt_no": sale.receipt_no,
+            "shop_id": shop.id,
+            "villager_id": villager_id,
+            "points": total,
+        },
+    )
     return sale
 
 

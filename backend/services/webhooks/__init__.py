@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions of towns and cities, events published through the outbox, their delivery."""
