@@ -12,9 +12,9 @@ DEMO_PASSWORD = "demo1234"  # noqa: S105 - demo mode only; production refuses DE
 
 
 def demo_parts() -> list:
-    from backend.demo import activities, credit, people, shops, submissions
+    from backend.demo import activities, city, credit, people, shops, submissions
 
-    return [people.load, activities.load, submissions.load, credit.load, shops.load]
+    return [people.load, activities.load, submissions.load, credit.load, shops.load, city.load]
 
 
 def load_demo_town(*, echo=print) -> bool:
@@ -33,6 +33,9 @@ Demo logins (password demo1234):
   qt01-cw1    东村 (QT01) committee        qt01-cw2  东村 committee
   qt02-cw1    西村 (QT02) committee
   qt01-shop1  东村 partner-shop keeper     qt02-shop1  西村 partner-shop keeper
+  cx-city     慈溪市 city admin              ghw-town  观海卫镇 town admin
+  ghw01-cw1, ghw01-cw2  南村 (GHW01) committee
+Bank (OAuth client credentials): client_id demo-bank, client_secret demo-bank-secret
 Villagers (WeChat stand-in): POST /api/v1/auth/wechat-login {"code": "demo:qt01-0001"}
   bound: demo:qt01-0001 ... demo:qt01-0020, demo:qt02-0001 ... demo:qt02-0020; any other demo:<x> is unbound
 """
