@@ -218,3 +218,43 @@ def test_only_town_and_city_admins_manage_their_own_subscriptions(client, hooks)
     assert off.get_json()["is_active"] is False
     _award(hooks["villager"])
     assert deliver_due().claimed == 0
+
+
+def test_a_sale_and_a_level_change_are_announced(client, hooks):
+    from backend.services.credit.state import current_state
+    from backend.services.shops.pay_codes import issue_pay_code
+    from backend.services.shops.redemption import redeem_points
+    from tests.credit_factories import make_credit_entry
+    from tests.factories import make_villager_user
+    from tests.shop_factories import give_points, make_item, make_shop, make_shopkeeper
+
+    receiver = hooks["receiver"]
+    types = ("redemption.completed", "credit.level_changed")
+    _subscribe(client, hooks["town_admin"], receiver, {"town_id": hooks["town"].id}, types)
+    villager = hooks["villager"]
+    user = make_villager_user(villager)
+    shop = make_shop(hooks["village"])
+    item = make_item(shop, price=10)
+    give_points(villager, 50)
+    code, _expires = issue_pay_code(caller=Caller.of(user))
+    redeem_points(
+        caller=Caller.of(make_shopkeeper(shop)),
+        shop_id=shop.id,
+        pay_code=code,
+        items=[{"item_id": item.id, "quantity": 1}],
+    )
+    make_credit_rule_set(hooks["village"])
+    with write_transaction() as session:
+        current_state(session, villager.id, keep=True)  # the kept level: AA
+    long_ago = clock.today() - timedelta(days=60)
+    for _ in range(3):
+        make_credit_entry(villager, rule_code="R01", occurred_on=long_ago)  # -150 in all: below AA
+    deliver_due()
+    sales = [e["data"] for e in receiver.processed.values() if e["type"] == "redemption.completed"]
+    assert [(s["points"], s["villager_id"]) for s in sales] == [(10, villager.id)]
+    changes = sorted(
+        (e["data"]["from_level"], e["data"]["to_level"])
+        for e in receiver.processed.values()
+        if e["type"] == "credit.level_changed"
+    )
+    assert changes and changes[0][0] == "AA" and all(a != b for a, b in changes)
