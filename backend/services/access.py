@@ -101,6 +101,18 @@ def check_village_in_scope(caller: Caller, village_id: int) -> Village:
     return get_scoped_or_404(Village, village_id, caller)
 
 
+def oversees(caller: Caller, *, city_id: int | None = None, town_id: int | None = None) -> bool:
+    """Whether the caller manages this city or town (things owned by one: templates, webhook subscriptions)."""
+    if caller.role == "admin":
+        return True
+    if caller.role == "city_admin" and caller.city_id is not None:
+        if city_id is not None:
+            return city_id == caller.city_id
+        town = db.session.get(Town, town_id) if town_id is not None else None
+        return town is not None and town.city_id == caller.city_id
+    return caller.role == "town_admin" and town_id is not None and town_id == caller.town_id
+
+
 def check_town_in_scope(caller: Caller, town_id: int) -> Town:
     """The town itself, if the caller oversees it; 404 otherwise."""
     found = db.session.execute(scope_towns(select(Town).where(Town.id == town_id), caller)).scalar_one_or_none()

@@ -16,7 +16,7 @@ from backend.extensions import db
 from backend.models import City, RuleTemplate, RuleTemplateVersion, Town, Village
 from backend.rules import run_golden_tests, validate_rule_set
 from backend.rules.templates import check_allowed
-from backend.services.access import Caller, require_role
+from backend.services.access import Caller, oversees, require_role
 from backend.services.audit import record_audit
 from backend.services.rulesets.versions import GoldenTestsFailed, RuleSetInvalidError
 
@@ -60,13 +60,7 @@ def visible_templates(caller: Caller):
 
 
 def may_manage(caller: Caller, template: RuleTemplate) -> bool:
-    if caller.role == "admin":
-        return True
-    if caller.role == "city_admin":
-        if template.city_id is not None:
-            return template.city_id == caller.city_id
-        return db.session.get(Town, template.town_id).city_id == caller.city_id
-    return caller.role == "town_admin" and template.town_id is not None and template.town_id == caller.town_id
+    return oversees(caller, city_id=template.city_id, town_id=template.town_id)
 
 
 def get_template(*, caller: Caller, template_id: int) -> RuleTemplate:

@@ -10,7 +10,7 @@ from backend.database import write_transaction
 from backend.errors import InvalidInput, NotFound
 from backend.extensions import db
 from backend.models import City, OutboxMessage, Town, WebhookDelivery, WebhookSubscription
-from backend.services.access import Caller, require_role
+from backend.services.access import Caller, oversees, require_role
 from backend.services.audit import record_audit
 from backend.services.outbox import requeue_message
 from backend.services.paging import paginate
@@ -58,17 +58,8 @@ def list_subscriptions(*, caller: Caller) -> list[WebhookSubscription]:
 def _check_owner(session, caller: Caller, city_id: int | None, town_id: int | None) -> None:
     if (city_id is None) == (town_id is None):
         raise InvalidInput(errors={"town_id": ["请指定市或镇之一。"]})
-    if city_id is not None:
-        allowed = session.get(City, city_id) is not None and caller.role in ("admin", "city_admin")
-        allowed = allowed and (caller.role == "admin" or caller.city_id == city_id)
-    else:
-        town = session.get(Town, town_id)
-        allowed = town is not None and (
-            caller.role == "admin"
-            or (caller.role == "town_admin" and caller.town_id == town_id)
-            or (caller.role == "city_admin" and town.city_id is not None and town.city_id == caller.city_id)
-        )
-    if not allowed:
+    owner = session.get(City, city_id) if city_id is not None else session.get(Town, town_id)
+    if owner is None or not oversees(caller, city_id=city_id, town_id=town_id):
         raise NotFound()
 
 
