@@ -2,8 +2,9 @@
 
 from flask import Flask, request
 
-from backend import commands, errors, observability
+from backend import commands, observability
 from backend.config import check_production_safety, load_config
+from backend.settings import install_settings
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -12,11 +13,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(config)
     app.config.update(overrides or {})
     check_production_safety(app.config)
+    install_settings(app)
 
     observability.configure_logging(app.config["LOG_LEVEL"])
     register_extensions(app)
     register_http(app)
-    errors.register_error_handlers(app)
+    register_errors(app)
     observability.register_request_logging(app)
     observability.register_metrics(app)
     commands.register_commands(app)
@@ -40,6 +42,12 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
     track_credit_entries()  # every change of a credit entry refreshes its villager's kept credit state
+
+
+def register_errors(app: Flask) -> None:
+    from backend.api.errors import register_error_handlers
+
+    register_error_handlers(app)
 
 
 def register_http(app: Flask) -> None:

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import uuid
 import zipfile
+from dataclasses import replace
 from io import BytesIO
 
 import pytest
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 from backend import create_app
 from backend.api.ratelimit import limiter
 from backend.extensions import db
+from backend.settings import EXTENSION_KEY
 from tests.pii_scan import find_unmasked_numbers
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -197,6 +199,12 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def use_settings(monkeypatch, app, **changes) -> None:
+    """Change some of the app's settings (backend/settings.py) for the rest of one test."""
+    current = app.extensions[EXTENSION_KEY]
+    monkeypatch.setitem(app.extensions, EXTENSION_KEY, replace(current, **changes))
 
 
 def body(response) -> dict:

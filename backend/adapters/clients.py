@@ -3,13 +3,14 @@
 from flask import current_app
 
 from backend.adapters.wechat import WeChatClient
+from backend.settings import current_settings
 
 
 def get_wechat_client() -> WeChatClient:
     """The WeChat client for this app; one per process so its access-token cache is shared."""
-    config = current_app.config
-    key = (config["WECHAT_APP_ID"], config["WECHAT_API_BASE"])
+    settings = current_settings()
+    key = (settings.wechat_app_id, settings.wechat_api_base)
     clients = current_app.extensions.setdefault("wechat_clients", {})
     if key not in clients:
-        clients[key] = WeChatClient(config["WECHAT_APP_ID"], config["WECHAT_APP_SECRET"], base_url=key[1])
+        clients[key] = WeChatClient(settings.wechat_app_id, settings.wechat_app_secret, base_url=key[1])
     return clients[key]

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import urlencode
 
-from flask import current_app
-
 from backend import clock
+from backend.settings import current_settings
 
 # Keys are ours (random hex plus a known suffix), so a key in a URL can never walk out of the folder.
 KEY_PATTERN = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}\.(jpg|png|webp|mp3|aac|m4a|silk|amr)$")
@@ -92,7 +91,5 @@ class LocalFolderStorage:
 
 def get_storage() -> Storage:
     """The storage backend of this app (the local folder of UPLOAD_FOLDER)."""
-    config = current_app.config
-    return LocalFolderStorage(
-        config["UPLOAD_FOLDER"], secret=config["SECRET_KEY"], base_url=config.get("PUBLIC_BASE_URL", "")
-    )
+    settings = current_settings()
+    return LocalFolderStorage(settings.upload_folder, secret=settings.secret_key, base_url=settings.public_base_url)

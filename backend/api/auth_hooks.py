@@ -8,7 +8,8 @@ from flask import current_app, g, request
 from flask_babel import gettext
 from flask_jwt_extended import JWTManager, current_user, get_jwt, verify_jwt_in_request
 
-from backend.errors import Forbidden, error_response
+from backend.api.errors import error_response
+from backend.errors import Forbidden
 from backend.extensions import db
 from backend.models import User
 from backend.services.access import Caller, require_role

@@ -2,7 +2,7 @@
 
 from flask_smorest import Api
 
-from backend.errors import handle_http_exception
+from backend.api.errors import handle_http_exception
 
 
 class VillageApi(Api):

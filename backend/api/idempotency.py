@@ -20,7 +20,8 @@ from flask import current_app, g, make_response, request
 from werkzeug.exceptions import HTTPException
 
 from backend.api.auth_hooks import verified_caller
-from backend.errors import AppError, BadRequest, InvalidInput, handle_app_error, handle_http_exception
+from backend.api.errors import handle_app_error, handle_http_exception
+from backend.errors import AppError, BadRequest, InvalidInput
 from backend.services import idempotency as store
 
 HEADER = "Idempotency-Key"

@@ -9,11 +9,10 @@ from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
 from backend.errors import BadRequest, InvalidInput
 from backend.models import Village, Villager
 from backend.services import ledger
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="积分账本")
 
-STAFF = ("committee", "town_admin", "admin")
 IDEMPOTENCY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
@@ -97,7 +96,7 @@ def my_ledger(args, caller):
 @blp.arguments(AdjustmentIn)
 @blp.response(201, AdjustmentOut)
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def adjust(args, villager_id, caller):
     """Add or deduct points by hand, with a reason (audited). The same Idempotency-Key replays the first."""
     key = (request.headers.get("Idempotency-Key") or "").strip()
@@ -112,7 +111,7 @@ def adjust(args, villager_id, caller):
 @blp.get("/villages/<int:village_id>/expiring-points")
 @blp.arguments(ExpiringArgs, location="query")
 @blp.response(200, ExpiringOut(many=True))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def expiring_points(args, village_id, caller):
     """Who loses how many points in the next `days` days (30 by default), soonest first."""
     village = get_scoped_or_404(Village, village_id, caller)

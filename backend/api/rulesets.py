@@ -8,13 +8,12 @@ from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
 from backend.models import RuleSet
 from backend.rules import export_catalogue
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import awards
 from backend.services.rulesets import versions as rulesets
 
 blp = Blueprint("rulesets", __name__, url_prefix="/api/v1", description="积分与信用规则集")
 
-EDITORS = ("committee", "town_admin", "admin")
 KIND = validate.OneOf(["points", "credit"])
 
 
@@ -88,7 +87,7 @@ class ActivityTypesOut(OutSchema):
 @blp.get("/rule-sets")
 @blp.arguments(RuleSetListArgs, location="query")
 @blp.response(200, page_schema(RuleSetOut, "RuleSetPage"))
-@signed_in(*EDITORS)
+@signed_in(*STAFF_ROLES)
 def list_rule_sets(args, caller):
     return rulesets.list_rule_sets(caller=caller, **args)
 
@@ -96,7 +95,7 @@ def list_rule_sets(args, caller):
 @blp.post("/rule-sets")
 @blp.arguments(RuleSetCreateIn)
 @blp.response(201, RuleSetOut)
-@signed_in(*EDITORS)
+@signed_in(*STAFF_ROLES)
 def create_rule_set(args, caller):
     """A draft: from `document`, a copy of version `copy_of` (rollback), or of the published version."""
     copy_of_id = args.pop("copy_of")
@@ -106,7 +105,7 @@ def create_rule_set(args, caller):
 
 @blp.get("/rule-sets/<int:rule_set_id>")
 @blp.response(200, RuleSetOut)
-@signed_in(*EDITORS)
+@signed_in(*STAFF_ROLES)
 def get_rule_set(rule_set_id, caller):
     return get_scoped_or_404(RuleSet, rule_set_id, caller)
 
@@ -114,7 +113,7 @@ def get_rule_set(rule_set_id, caller):
 @blp.patch("/rule-sets/<int:rule_set_id>")
 @blp.arguments(RuleSetPatchIn)
 @blp.response(200, RuleSetOut)
-@signed_in(*EDITORS)
+@signed_in(*STAFF_ROLES)
 def update_rule_set(args, rule_set_id, caller):
     rule_set = get_scoped_or_404(RuleSet, rule_set_id, caller)
     return rulesets.update_rule_set_draft(caller=caller, rule_set=rule_set, document=args["document"])
@@ -122,7 +121,7 @@ def update_rule_set(args, rule_set_id, caller):
 
 @blp.post("/rule-sets/<int:rule_set_id>/validate")
 @blp.response(200, CheckOut)
-@signed_in(*EDITORS)
+@signed_in(*STAFF_ROLES)
 def validate_rule_set(rule_set_id, caller):
     """Errors naming rule and field, and the golden-test results; publishing needs `valid: true`."""
     return rulesets.check_rule_set(rule_set=get_scoped_or_404(RuleSet, rule_set_id, caller))
@@ -131,7 +130,7 @@ def validate_rule_set(rule_set_id, caller):
 @blp.post("/rule-sets/<int:rule_set_id>/publish")
 @blp.arguments(PublishIn)
 @blp.response(200, RuleSetOut)
-@signed_in(*EDITORS)
+@signed_in(*STAFF_ROLES)
 def publish_rule_set(args, rule_set_id, caller):
     rule_set = get_scoped_or_404(RuleSet, rule_set_id, caller)
     return rulesets.publish_rule_set(caller=caller, rule_set=rule_set, effective_from=args["effective_from"])
@@ -139,7 +138,7 @@ def publish_rule_set(args, rule_set_id, caller):
 
 @blp.get("/rules/catalogue")
 @blp.response(200)
-@signed_in(*EDITORS)
+@signed_in(*STAFF_ROLES)
 def rules_catalogue(caller):
     """Facts, operators, effect/cap/expiry kinds and placeholders, for the console's rule editor."""
     return export_catalogue()

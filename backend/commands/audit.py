@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 audit_cli = AppGroup("audit", help="The audit log: its hash chain and its verification.")
@@ -33,12 +32,13 @@ def audit_verify(anchors, public_key_path):
     heads = []
     if anchors:
         from backend.adapters.signing import public_key_from_pem
-        from backend.services.ledger.anchors import replay_anchors, signing_key_from_config
+        from backend.services.ledger.anchors import anchor_signing_key, replay_anchors
+        from backend.settings import current_settings
 
         key = (
             public_key_from_pem(public_key_path)
             if public_key_path
-            else signing_key_from_config(current_app.config).public_key()
+            else anchor_signing_key(current_settings()).public_key()
         )
         state = replay_anchors(Path(anchors), key)
         if state.problems:

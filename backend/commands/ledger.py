@@ -28,22 +28,21 @@ points_cli = AppGroup("points", help="Points housekeeping.")
 @click.option("--tsa-roots", type=click.Path(dir_okay=False, exists=True), help="PEM roots to check time stamps.")
 def ledger_verify(anchors, public_key_path, tsa_roots):
     """Check every account's hash chain, balances, transfers and the last checkpoint; exit 1 on tampering."""
-    from flask import current_app
-
     from backend.services.ledger.integrity import verify_ledger
+    from backend.settings import current_settings
 
     report = verify_ledger()
     if anchors:
         from backend.adapters.signing import public_key_from_pem
         from backend.adapters.timestamps import load_roots
-        from backend.services.ledger.anchors import signing_key_from_config, verify_against_anchors
+        from backend.services.ledger.anchors import anchor_signing_key, verify_against_anchors
 
         key = (
             public_key_from_pem(public_key_path)
             if public_key_path
-            else signing_key_from_config(current_app.config).public_key()
+            else anchor_signing_key(current_settings()).public_key()
         )
-        roots_path = tsa_roots or current_app.config["LEDGER_TSA_ROOTS"]
+        roots_path = tsa_roots or current_settings().ledger_tsa_roots
         records, problems = verify_against_anchors(
             Path(anchors), key, tsa_roots=load_roots(roots_path) if roots_path else None
         )
@@ -59,11 +58,10 @@ def ledger_verify(anchors, public_key_path, tsa_roots):
 def ledger_checkpoint():
     """Record a Merkle root over every account's head and append it, signed, to LEDGER_ANCHOR_FILE; the audit
     log's chain is sealed first and its head signed along."""
-    from flask import current_app
-
     from backend.services.audit_chain import audit_head, seal_audit_log
-    from backend.services.ledger.anchors import AnchorError, anchor_checkpoint, signing_key_from_config
+    from backend.services.ledger.anchors import AnchorError, anchor_checkpoint, anchor_signing_key
     from backend.services.ledger.integrity import create_checkpoint
+    from backend.settings import current_settings
 
     sealed = seal_audit_log()
     checkpoint = create_checkpoint()
@@ -71,23 +69,23 @@ def ledger_checkpoint():
         f"checkpoint #{checkpoint.id}: root {checkpoint.root_hash} over {checkpoint.account_count} accounts, "
         f"{checkpoint.entry_count} entries"
     )
-    config = current_app.config
-    if not config["LEDGER_ANCHOR_FILE"]:
+    settings = current_settings()
+    if not settings.ledger_anchor_file:
         click.echo("not anchored: LEDGER_ANCHOR_FILE is empty", err=True)
         return
     try:
         record = anchor_checkpoint(
             checkpoint,
-            path=Path(config["LEDGER_ANCHOR_FILE"]),
-            private_key=signing_key_from_config(config),
-            tsa_url=config["LEDGER_TSA_URL"],
+            path=Path(settings.ledger_anchor_file),
+            private_key=anchor_signing_key(settings),
+            tsa_url=settings.ledger_tsa_url,
             audit_head=audit_head(),
         )
     except AnchorError as exc:
         raise click.ClickException(f"checkpoint #{checkpoint.id} not anchored: {exc}") from None
     stamped = " and time-stamped" if record.get("tst") else ""
     click.echo(f"audit log: {sealed} entries sealed, head at seal {record.get('audit', [0])[0]}")
-    click.echo(f"anchored{stamped} in {config['LEDGER_ANCHOR_FILE']} (key {record['key']})")
+    click.echo(f"anchored{stamped} in {settings.ledger_anchor_file} (key {record['key']})")
     if record.get("tst_error"):
         click.echo(f"time stamp missing: {record['tst_error']}", err=True)
 

@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
+
+from backend.settings import current_settings
 
 uploads_cli = AppGroup("uploads", help="Uploaded photos and voice files.")
 
@@ -15,5 +16,5 @@ def uploads_purge(days):
     """Delete uploads that no submission claimed within DAYS days, with their stored files."""
     from backend.services.earning.uploads import purge_unclaimed_uploads
 
-    days = days or current_app.config["UNCLAIMED_UPLOAD_DAYS"]
+    days = days or current_settings().unclaimed_upload_days
     click.echo(f"purged {purge_unclaimed_uploads(older_than=timedelta(days=days))} unclaimed uploads")

@@ -4,9 +4,9 @@ import signal
 import threading
 
 import click
-from flask import current_app
 
 from backend.services.outbox import run_worker
+from backend.settings import current_settings
 
 
 @click.command("worker")
@@ -17,6 +17,6 @@ def worker_command(once: bool):
     if not once:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        click.echo(f"outbox worker polling every {current_app.config['OUTBOX_POLL_SECONDS']} s")
+        click.echo(f"outbox worker polling every {current_settings().outbox_poll_seconds} s")
     report = run_worker(once=once, stop=stop)
     click.echo(", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "nothing due")

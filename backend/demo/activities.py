@@ -24,9 +24,9 @@ from backend.models import (
     Village,
     Villager,
 )
-from backend.rules import load_demo_rule_set
+from backend.rules import age_on, load_demo_rule_set
 from backend.services.access import Caller
-from backend.services.earning.awards import age_on, award_points
+from backend.services.earning.awards import award_points
 from backend.services.rulesets.versions import create_rule_set_draft, publish_rule_set
 
 MONTHS_OF_HISTORY = 6

@@ -51,7 +51,7 @@ from backend.rules.credit import CreditScore, CreditState, VersionTable, credit_
 from backend.rules.errors import RuleError, RuleSetInvalid
 from backend.rules.events import CreditEvent, credit_event_from_dict
 from backend.rules.explain import render_sentence
-from backend.rules.facts import FACTS
+from backend.rules.facts import FACTS, age_on, villager_facts
 from backend.rules.golden import run_golden_tests
 from backend.rules.loader import DEMO_RULE_SETS, load_demo_rule_set
 from backend.rules.periods import add_months, cap_period_key, cap_window
@@ -92,6 +92,7 @@ __all__ = [
     "SimulationResult",
     "VersionTable",
     "add_months",
+    "age_on",
     "cap_period_key",
     "cap_window",
     "compile_rule_set",
@@ -112,4 +113,5 @@ __all__ = [
     "simulate_rule_set",
     "validate_condition",
     "validate_rule_set",
+    "villager_facts",
 ]

@@ -2,7 +2,8 @@
 
 from backend.rules.explain import PLACEHOLDERS
 from backend.rules.facts import ACTIVITY_TYPES, EVIDENCE_KINDS, FACTS, OPERATOR_LABELS, TYPE_LABELS
-from backend.rules.registry import CAP_PERIODS, EFFECT_KINDS, EXPIRY_POLICIES, GATE_EFFECTS
+from backend.rules.periods import CAP_PERIODS
+from backend.rules.registry import EFFECT_KINDS, EXPIRY_POLICIES, GATE_EFFECTS
 
 
 def export_catalogue() -> dict:

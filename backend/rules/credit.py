@@ -12,7 +12,7 @@ from backend.rules.conditions import evaluate_condition
 from backend.rules.errors import RuleError
 from backend.rules.events import CreditEvent, credit_event_from_dict
 from backend.rules.explain import render_sentence
-from backend.rules.periods import add_months, cap_period_key
+from backend.rules.periods import CAP_PERIODS, add_months, cap_period_key
 from backend.rules.reasons import build_reasons
 from backend.rules.registry import compute_effect
 from backend.rules.results import (
@@ -377,7 +377,7 @@ def _apply_cap(rule: Rule, event: CreditEvent, nominal: int, used: dict, cuts: d
     cap = rule.cap
     period, limit = cap["period"], cap["amount"]
     size = nominal if nominal >= 0 else -nominal
-    if period == "per_event":
+    if not CAP_PERIODS[period].accumulates:
         if size <= limit:
             return nominal
         magnitude = limit

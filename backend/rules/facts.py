@@ -1,6 +1,8 @@
 """The facts catalogue: what a condition may test, with Chinese labels, types and allowed operators."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
 # Operators per fact type; ordering comparisons make no sense for text, enums or yes/no facts.
 OPERATORS_BY_TYPE: dict[str, tuple[str, ...]] = {
@@ -98,3 +100,28 @@ FACTS: dict[str, Fact] = {
 def get_fact(code: str) -> Fact | None:
     """The catalogue entry for `code`, or None when the fact is unknown."""
     return FACTS.get(code)
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Whole years of age on `on`."""
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+def villager_facts(villager, as_of: date, *, lists: Collection[str] | None = None) -> dict:
+    """The `villager.*` facts a condition may test on `as_of`, for points and credit rules alike.
+
+    `villager` is anything with name, group_name, is_head and birth_date (a roster row). `lists`, the kinds of
+    dishonesty list ("court", "village") the villager is on that day, adds the two list facts; without it
+    they are left out (the points path does not load credit entries).
+    """
+    facts = {
+        "villager.name": villager.name,
+        "villager.group": villager.group_name or "",
+        "villager.is_household_head": bool(villager.is_head),
+    }
+    if lists is not None:
+        facts["villager.on_court_list"] = "court" in lists
+        facts["villager.on_dishonesty_list"] = "village" in lists
+    if villager.birth_date is not None:
+        facts["villager.age"] = age_on(villager.birth_date, as_of)
+    return facts

@@ -10,8 +10,8 @@ from backend.rules.conditions import evaluate_condition
 from backend.rules.errors import RuleError
 from backend.rules.explain import render_sentence
 from backend.rules.facts import ACTIVITY_TYPES
-from backend.rules.periods import cap_period_key, cap_window
-from backend.rules.registry import CAP_PERIODS, compute_effect, points_expiry_date
+from backend.rules.periods import CAP_PERIODS, cap_period_key, cap_window
+from backend.rules.registry import compute_effect, points_expiry_date
 
 # What the caller already booked per (rule code, cap period key), or a function the caller answers with
 # (rule_code, period_key, window_start, window_end) -> points already earned in that window.
@@ -88,7 +88,7 @@ def score_activity(
     cap = rule.cap or {"period": "per_event", "amount": uncapped}
     period, limit = cap["period"], cap["amount"]
     key = cap_period_key(period, on)
-    already = 0 if period == "per_event" else _already_earned(period_totals, rule.code, period, key, on)
+    already = _already_earned(period_totals, rule.code, period, key, on) if CAP_PERIODS[period].accumulates else 0
     amount = max(0, min(uncapped, limit - already))
     expires_on = points_expiry_date(compiled.points_expiry, on)
     values = {

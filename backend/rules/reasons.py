@@ -5,8 +5,7 @@ from datetime import date, timedelta
 
 from backend.rules.compiled import CompiledRuleSet, Level
 from backend.rules.explain import format_date
-from backend.rules.periods import cap_period_key
-from backend.rules.registry import CAP_PERIODS
+from backend.rules.periods import CAP_PERIODS, cap_period_key
 from backend.rules.results import SCORING_STATUSES, CreditLine, GateApplied, Reason
 
 MAX_REASONS = 4

@@ -1,4 +1,4 @@
-"""Kinds of effect, cap period, points-expiry policy and gate effect, looked up by their stored `type`.
+"""Kinds of effect, points-expiry policy and gate effect, looked up by their stored `type`.
 
 Adding a kind is one function (plus a small parameter schema) and one registry line.
 """
@@ -129,22 +129,7 @@ def effect_direction(effect: Mapping) -> int:
 # --- caps ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CapPeriod:
-    """A period over which a rule's total is bounded."""
-
-    label: str
-    adjective: str
-
-
-CAP_PERIODS: dict[str, CapPeriod] = {
-    "day": CapPeriod("每天", "当天"),
-    "week": CapPeriod("每周", "本周"),
-    "month": CapPeriod("每月", "本月"),
-    "year": CapPeriod("每年", "本年"),
-    "ever": CapPeriod("累计（仅限一次）", "累计"),
-    "per_event": CapPeriod("每次", "本次"),
-}
+# The cap periods' registry lives beside their calendar arithmetic (backend/rules/periods.py).
 
 # --- points expiry -------------------------------------------------------------------------------------
 

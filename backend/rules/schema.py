@@ -8,7 +8,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from backend.rules.conditions import validate_condition
 from backend.rules.facts import ACTIVITY_TYPES
-from backend.rules.registry import CAP_PERIODS, EFFECT_KINDS, EXPIRY_POLICIES
+from backend.rules.periods import CAP_PERIODS
+from backend.rules.registry import EFFECT_KINDS, EXPIRY_POLICIES
 
 RULE_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{0,15}$")
 TARGETS = ("points", "credit", "both")

@@ -7,10 +7,11 @@ its existence does not leak across villages.
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from backend.errors import Forbidden, NotFound
 from backend.extensions import db
-from backend.models import Town, Village
+from backend.models import Town, Village, Villager
 
 STAFF_ROLES = ("committee", "town_admin", "admin")
 # Who looks after many villages at once (dashboards, templates, partners); a city admin runs no village work.
@@ -38,6 +39,20 @@ class Caller:
             villager_id=user.villager_id,
             city_id=user.city_id,
         )
+
+
+class NotBound(Forbidden):
+    """A villager's sign-in that is not yet linked to a roster entry (POST /me/binding links it)."""
+
+    status, message = "not_bound", "请先绑定村民身份。"
+
+
+def bound_villager(session: Session, caller: Caller, *, lock: bool = False) -> Villager:
+    """The roster entry behind a villager's sign-in, or NotBound; `lock` serialises this villager's writes."""
+    if caller.role != "villager" or caller.villager_id is None:
+        raise NotBound()
+    stmt = select(Villager).where(Villager.id == caller.villager_id)
+    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one()
 
 
 def require_role(caller: Caller, *roles: str) -> None:

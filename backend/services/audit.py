@@ -3,9 +3,9 @@
 from datetime import date, datetime
 
 from sqlalchemy import inspect
+from sqlalchemy.orm import Session
 
 from backend.database import write_transaction
-from backend.extensions import db
 from backend.models import AuditEntry
 from backend.observability import current_request_id
 from backend.services.access import Caller
@@ -43,6 +43,7 @@ class Subject:
 
 
 def record_audit(
+    session: Session,
     *,
     actor: Caller | None,
     action: str,
@@ -51,10 +52,10 @@ def record_audit(
     after: dict | None = None,
     village_id: int | None = None,
 ) -> None:
-    """Add an audit entry to the current transaction; the caller's commit makes it permanent."""
+    """Add an audit entry to the caller's transaction (`session`); the caller's commit makes it permanent."""
     if entity.id is None:
-        db.session.flush()
-    db.session.add(
+        session.flush()
+    session.add(
         AuditEntry(
             village_id=village_id if village_id is not None else getattr(entity, "village_id", None),
             town_id=actor.town_id if actor else None,
@@ -72,5 +73,7 @@ def record_audit(
 
 def record_personal_read(*, actor: Caller, action: str, villager_id: int | None, village_id: int) -> None:
     """Audit that staff opened personal data (等保; PIPL): the villager sees it in their export."""
-    with write_transaction():
-        record_audit(actor=actor, action=action, entity=Subject("villagers", id=villager_id, village_id=village_id))
+    with write_transaction() as session:
+        record_audit(
+            session, actor=actor, action=action, entity=Subject("villagers", id=villager_id, village_id=village_id)
+        )

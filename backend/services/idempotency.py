@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +24,7 @@ from backend.database import write_transaction
 from backend.errors import Conflict, InvalidInput
 from backend.extensions import db
 from backend.models import IdempotencyKey
+from backend.settings import current_settings
 
 
 class KeyInProgress(Conflict):
@@ -63,10 +63,10 @@ class Claim:
 
 def _stale(row: IdempotencyKey) -> bool:
     now = clock.now()
-    if now - row.created_at >= timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"]):
+    if now - row.created_at >= timedelta(hours=current_settings().idempotency_key_hours):
         return True
     # A worker that died mid-request leaves its claim behind; after the lock timeout a retry may take over.
-    lock = timedelta(seconds=current_app.config["IDEMPOTENCY_LOCK_SECONDS"])
+    lock = timedelta(seconds=current_settings().idempotency_lock_seconds)
     return row.response_status is None and now - row.created_at >= lock
 
 
@@ -154,6 +154,6 @@ def release_request(*, claim: Claim) -> None:
 
 def purge_expired_keys() -> int:
     """Delete answers older than IDEMPOTENCY_KEY_HOURS; returns how many went."""
-    cutoff = clock.now() - timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
+    cutoff = clock.now() - timedelta(hours=current_settings().idempotency_key_hours)
     with write_transaction() as session:
         return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount

@@ -8,7 +8,7 @@ from flask_jwt_extended import create_access_token
 
 from backend import create_app
 from backend.api import auth_hooks
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import PASSWORD, make_staff, make_village, make_villager, make_villager_user, tokens_for
 
 
@@ -86,15 +86,15 @@ def test_demo_code_signs_in_offline_as_an_unbound_user(client):
     assert "session_key" not in response.get_data(as_text=True)
 
 
-def test_demo_codes_are_refused_outside_demo_mode(app, client, httpserver):
-    app.config.update(DEMO_MODE=False, WECHAT_API_BASE=httpserver.url_for(""))
+def test_demo_codes_are_refused_outside_demo_mode(app, client, httpserver, monkeypatch):
+    use_settings(monkeypatch, app, demo_mode=False, wechat_api_base=httpserver.url_for(""))
     httpserver.expect_request("/sns/jscode2session").respond_with_json({"errcode": 40029, "errmsg": "invalid code"})
     response = client.post("/api/v1/auth/wechat-login", json={"code": "demo:qt01-0001"})
     assert_error(response, 401, "wechat_code_invalid")
 
 
-def test_wechat_login_calls_code2session_and_keeps_session_key_on_the_server(app, client, httpserver):
-    app.config.update(DEMO_MODE=False, WECHAT_API_BASE=httpserver.url_for(""))
+def test_wechat_login_calls_code2session_and_keeps_session_key_on_the_server(app, client, httpserver, monkeypatch):
+    use_settings(monkeypatch, app, demo_mode=False, wechat_api_base=httpserver.url_for(""))
     httpserver.expect_request(
         "/sns/jscode2session",
         query_string={
@@ -110,8 +110,8 @@ def test_wechat_login_calls_code2session_and_keeps_session_key_on_the_server(app
     assert body(response)["bound"] is False
 
 
-def test_wechat_login_of_a_bound_user_says_so(app, client, httpserver):
-    app.config.update(DEMO_MODE=False, WECHAT_API_BASE=httpserver.url_for(""))
+def test_wechat_login_of_a_bound_user_says_so(app, client, httpserver, monkeypatch):
+    use_settings(monkeypatch, app, demo_mode=False, wechat_api_base=httpserver.url_for(""))
     make_villager_user(make_villager(make_village()), openid="o-bound")
     httpserver.expect_request("/sns/jscode2session").respond_with_json({"openid": "o-bound", "session_key": "k"})
     assert body(client.post("/api/v1/auth/wechat-login", json={"code": "c"}))["bound"] is True
@@ -127,14 +127,14 @@ def test_wechat_login_of_a_bound_user_says_so(app, client, httpserver):
         ({"errcode": 40226, "errmsg": "high risk user"}, 503, "upstream_unavailable"),
     ],
 )
-def test_wechat_error_codes_become_clear_answers(app, client, httpserver, answer, code, status):
-    app.config.update(DEMO_MODE=False, WECHAT_API_BASE=httpserver.url_for(""))
+def test_wechat_error_codes_become_clear_answers(app, client, httpserver, answer, code, status, monkeypatch):
+    use_settings(monkeypatch, app, demo_mode=False, wechat_api_base=httpserver.url_for(""))
     httpserver.expect_request("/sns/jscode2session").respond_with_json(answer)
     assert_error(client.post("/api/v1/auth/wechat-login", json={"code": "c"}), code, status)
 
 
-def test_wechat_unreachable_is_503(app, client):
-    app.config.update(DEMO_MODE=False, WECHAT_API_BASE="http://127.0.0.1:9")
+def test_wechat_unreachable_is_503(app, client, monkeypatch):
+    use_settings(monkeypatch, app, demo_mode=False, wechat_api_base="http://127.0.0.1:9")
     assert_error(client.post("/api/v1/auth/wechat-login", json={"code": "c"}), 503, "upstream_unavailable")
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 import backend
-from backend.errors import _MARSHMALLOW, HTTP_MESSAGES, AppError
+from backend.api.errors import _MARSHMALLOW, HTTP_MESSAGES
+from backend.errors import AppError
 
 CATALOGUE = Path(backend.__file__).parent / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 

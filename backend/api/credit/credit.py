@@ -5,7 +5,6 @@ from flask_smorest import Blueprint
 from backend.api.auth_hooks import signed_in
 from backend.api.common import page_schema
 from backend.api.credit.schemas import (
-    STAFF,
     CourtImportOut,
     CourtListFile,
     CourtListImportArgs,
@@ -29,7 +28,7 @@ from backend.api.credit.schemas import (
     ViolationIn,
 )
 from backend.models import CreditRepair, HonourApplication, RuleSet, Village, Villager
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.credit import dishonesty, repair
 from backend.services.credit import entries as credit_entries
 from backend.services.credit import scores as credit
@@ -49,7 +48,7 @@ def my_credit(caller):
 
 @blp.get("/villagers/<int:villager_id>/credit")
 @blp.response(200, CreditOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def villager_credit(villager_id, caller):
     villager = directory.read_villager(caller=caller, villager_id=villager_id, action="villager.credit_read")
     return credit.credit_report(villager=villager)
@@ -58,7 +57,7 @@ def villager_credit(villager_id, caller):
 @blp.post("/credit-entries")
 @blp.arguments(ViolationIn)
 @blp.response(201, EntryOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def record_violation(args, caller):
     """Record a village-rule (村规民约) violation; it counts after the notice (公示) window."""
     villager = get_scoped_or_404(Villager, args.pop("villager_id"), caller)
@@ -68,14 +67,14 @@ def record_violation(args, caller):
 @blp.get("/credit-entries")
 @blp.arguments(EntryListArgs, location="query")
 @blp.response(200, page_schema(EntryOut, "CreditEntryPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def list_entries(args, caller):
     return credit_entries.list_entries(caller=caller, **args)
 
 
 @blp.get("/credit-entries/<int:entry_id>")
 @blp.response(200, EntryOut)
-@signed_in("villager", *STAFF)
+@signed_in("villager", *STAFF_ROLES)
 def get_entry(entry_id, caller):
     return credit_entries.get_entry_for(caller, entry_id)
 
@@ -93,7 +92,7 @@ def object_to_entry(args, entry_id, caller):
 @blp.post("/credit-entries/<int:entry_id>/objection-decision")
 @blp.arguments(ObjectionDecisionIn)
 @blp.response(200, EntryOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def decide_objection(args, entry_id, caller):
     """Upheld: the entry is revoked. Dismissed: it counts from the end of its notice window."""
     entry = credit_entries.get_entry_for(caller, entry_id)
@@ -103,7 +102,7 @@ def decide_objection(args, entry_id, caller):
 @blp.post("/honours")
 @blp.arguments(HonourIn)
 @blp.response(201, HonourOut)
-@signed_in("villager", *STAFF)
+@signed_in("villager", *STAFF_ROLES)
 def apply_honour(args, caller):
     """An honour application (荣誉申报): a villager for themselves, or the committee for a villager."""
     return credit_entries.apply_honour(caller=caller, **args)
@@ -112,7 +111,7 @@ def apply_honour(args, caller):
 @blp.get("/honours")
 @blp.arguments(StatusArgs, location="query")
 @blp.response(200, page_schema(HonourOut, "HonourPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def list_honours(args, caller):
     return credit_entries.list_honours(caller=caller, **args)
 
@@ -120,7 +119,7 @@ def list_honours(args, caller):
 @blp.post("/honours/<int:application_id>/approve")
 @blp.arguments(NoteIn)
 @blp.response(200, HonourOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def approve_honour(args, application_id, caller):
     application = get_scoped_or_404(HonourApplication, application_id, caller)
     return credit_entries.decide_honour(caller=caller, application=application, approve=True, note=args["note"])
@@ -129,7 +128,7 @@ def approve_honour(args, application_id, caller):
 @blp.post("/honours/<int:application_id>/reject")
 @blp.arguments(DecisionReasonIn)
 @blp.response(200, HonourOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def reject_honour(args, application_id, caller):
     application = get_scoped_or_404(HonourApplication, application_id, caller)
     return credit_entries.decide_honour(caller=caller, application=application, approve=False, note=args["reason"])
@@ -138,7 +137,7 @@ def reject_honour(args, application_id, caller):
 @blp.post("/dishonesty-entries")
 @blp.arguments(DishonestyIn)
 @blp.response(201, DishonestyOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def add_dishonesty_entry(args, caller):
     """Put a villager on the village dishonesty list (失信清单) for a term, by committee decision."""
     villager = get_scoped_or_404(Villager, args.pop("villager_id"), caller)
@@ -149,7 +148,7 @@ def add_dishonesty_entry(args, caller):
 @blp.get("/dishonesty-entries")
 @blp.arguments(ListStatusArgs, location="query")
 @blp.response(200, page_schema(DishonestyOut, "DishonestyPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def list_dishonesty_entries(args, caller):
     """The list with each entry's status today: upcoming, active, ended (the term is over) or revoked."""
     return dishonesty.list_dishonesty_entries(caller=caller, **args)
@@ -159,7 +158,7 @@ def list_dishonesty_entries(args, caller):
 @blp.arguments(CourtListImportArgs, location="query")
 @blp.arguments(CourtListFile, location="files")
 @blp.response(200, CourtImportOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def import_court_list(args, files, village_id, caller):
     """Upload a court list (.xlsx/.csv with a 身份证号码 column); rows are matched to the roster."""
     village = get_scoped_or_404(Village, village_id, caller)
@@ -182,7 +181,7 @@ def apply_repair(args, caller):
 @blp.get("/credit-repairs")
 @blp.arguments(StatusArgs, location="query")
 @blp.response(200, page_schema(RepairOut, "CreditRepairPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def list_repairs(args, caller):
     return repair.list_repairs(caller=caller, **args)
 
@@ -190,7 +189,7 @@ def list_repairs(args, caller):
 @blp.post("/credit-repairs/<int:repair_id>/approve")
 @blp.arguments(NoteIn)
 @blp.response(200, RepairOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def approve_repair(args, repair_id, caller):
     request = get_scoped_or_404(CreditRepair, repair_id, caller)
     return repair.decide_repair(caller=caller, repair=request, approve=True, note=args["note"])
@@ -199,7 +198,7 @@ def approve_repair(args, repair_id, caller):
 @blp.post("/credit-repairs/<int:repair_id>/refuse")
 @blp.arguments(DecisionReasonIn)
 @blp.response(200, RepairOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def refuse_repair(args, repair_id, caller):
     request = get_scoped_or_404(CreditRepair, repair_id, caller)
     return repair.decide_repair(caller=caller, repair=request, approve=False, note=args["reason"])
@@ -207,7 +206,7 @@ def refuse_repair(args, repair_id, caller):
 
 @blp.post("/rule-sets/<int:rule_set_id>/simulate")
 @blp.response(200, SimulationOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def simulate_rule_set(rule_set_id, caller):
     """Run a credit draft over the whole village: per-person change, level matrix, rule fires, golden tests."""
     rule_set = get_scoped_or_404(RuleSet, rule_set_id, caller)

@@ -6,7 +6,6 @@ from backend.api.common import InSchema, OutSchema, PageArgs
 
 TEXT = validate.Length(min=1, max=500)
 FILE_IDS = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=9))
-STAFF = ("committee", "town_admin", "admin")
 
 
 class VillageArgs(PageArgs):

@@ -8,13 +8,12 @@ from marshmallow import fields, validate
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
 from backend.models import Lesson, Poll
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import lessons, polls
 
 blp = Blueprint("activities", __name__, url_prefix="/api/v1", description="点一点：民主评议与在线学习")
 
-STAFF = ("committee", "town_admin", "admin")
-ANYONE = ("villager", *STAFF)
+ANYONE = ("villager", *STAFF_ROLES)
 
 
 class UtcDateTime(fields.DateTime):
@@ -94,7 +93,7 @@ class PollResultsOut(OutSchema):
 @blp.post("/polls")
 @blp.arguments(PollIn)
 @blp.response(201, PollOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def create_poll(args, caller):
     return polls.create_poll(caller=caller, **args)
 
@@ -192,7 +191,7 @@ class CompletionOut(OutSchema):
 @blp.post("/lessons")
 @blp.arguments(LessonIn)
 @blp.response(201, StaffLessonOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def create_lesson(args, caller):
     return lessons.create_lesson(caller=caller, **args)
 

@@ -9,9 +9,9 @@ from marshmallow import fields, validate
 from backend.adapters.qr import qr_png
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
-from backend.api.earning.activities import ANYONE, STAFF, ListArgs, UtcDateTime
+from backend.api.earning.activities import ANYONE, ListArgs, UtcDateTime
 from backend.models import Event
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import events
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="扫一扫：活动签到")
@@ -94,7 +94,7 @@ class ConfirmedOut(OutSchema):
 @blp.post("/events")
 @blp.arguments(EventIn)
 @blp.response(201, EventOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def create_event(args, caller):
     return events.create_event(caller=caller, **args)
 
@@ -117,7 +117,7 @@ def get_event(event_id, caller):
 
 @blp.get("/events/<int:event_id>/qr")
 @blp.response(200, QrOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def event_qr(event_id, caller):
     """The current check-in code and the seconds until it rotates (every 30 s)."""
     return events.current_code(get_scoped_or_404(Event, event_id, caller))
@@ -125,7 +125,7 @@ def event_qr(event_id, caller):
 
 @blp.get("/events/<int:event_id>/qr.png")
 @blp.response(200, content_type="image/png")
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def event_qr_png(event_id, caller):
     """The current check-in code as a PNG, for a screen at the venue (refresh it every few seconds)."""
     code = events.current_code(get_scoped_or_404(Event, event_id, caller))
@@ -146,7 +146,7 @@ def check_in(args, event_id, caller):
 @blp.get("/events/<int:event_id>/check-ins")
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(CheckInOut, "CheckInPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def list_check_ins(args, event_id, caller):
     return events.list_check_ins(caller=caller, event=get_scoped_or_404(Event, event_id, caller), **args)
 
@@ -154,7 +154,7 @@ def list_check_ins(args, event_id, caller):
 @blp.post("/events/<int:event_id>/attendance/confirm")
 @blp.arguments(ConfirmIn)
 @blp.response(200, ConfirmedOut(many=True))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def confirm_attendance(args, event_id, caller):
     """Confirm checked-in villagers attended; events awarding on confirmation book their points now."""
     event = get_scoped_or_404(Event, event_id, caller)

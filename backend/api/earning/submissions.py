@@ -11,7 +11,7 @@ from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
 from backend.models import Villager
 from backend.models.submissions import SUBMISSION_STATUSES, SUBMISSION_TYPES, Submission
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import review, submissions, uploads
 
 
@@ -39,8 +39,6 @@ class _Blueprint(Blueprint):
 
 
 blp = _Blueprint("submissions", __name__, url_prefix="/api/v1", description="说一说、拍一拍与审核")
-
-STAFF = ("committee", "town_admin", "admin")
 
 
 class FileIn(InSchema):
@@ -205,7 +203,7 @@ def create_assisted_submission(args, villager_id, caller):
 
 @blp.get("/submissions/<int:submission_id>")
 @blp.response(200, ReviewSubmissionOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def get_submission(submission_id, caller):
     return get_scoped_or_404(Submission, submission_id, caller)
 
@@ -213,7 +211,7 @@ def get_submission(submission_id, caller):
 @blp.get("/review/submissions")
 @blp.arguments(ReviewListArgs, location="query")
 @blp.response(200, page_schema(ReviewSubmissionOut, "ReviewSubmissionPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def review_queue(args, caller):
     """Claims to review, oldest first; filter by status, activity type and duplicate flag."""
     return review.list_review_queue(caller=caller, **args)

@@ -1,7 +1,7 @@
 """The governance platform's signed events, the committee's review of those that need one, and each village's
 mapping of event types to activities."""
 
-from flask import current_app, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -12,6 +12,7 @@ from backend.models import InboundEvent
 from backend.models.integrations import INBOUND_STATUSES
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.partners import event_mappings, inbound
+from backend.settings import current_settings
 
 blp = Blueprint("integrations", __name__, url_prefix="/api/v1", description="基层治理平台：签名事件接入")
 
@@ -75,7 +76,7 @@ class EventMappingOut(OutSchema):
 
 
 def _integration_limit() -> str:
-    return current_app.config["INTEGRATION_RATE_LIMIT"]
+    return current_settings().integration_rate_limit
 
 
 @blp.post("/integrations/events")
@@ -132,7 +133,7 @@ def reject_event(args, inbound_event_id, caller):
 
 @blp.get("/villages/<int:village_id>/event-mappings")
 @blp.response(200, EventMappingOut(many=True))
-@signed_in(*event_mappings.EDITORS)
+@signed_in(*STAFF_ROLES)
 def list_mappings(village_id, caller):
     """Which platform event type counts as which activity here, with which facts."""
     return event_mappings.list_event_mappings(caller=caller, village_id=village_id)
@@ -141,7 +142,7 @@ def list_mappings(village_id, caller):
 @blp.put("/villages/<int:village_id>/event-mappings")
 @blp.arguments(EventMappingsIn)
 @blp.response(200, EventMappingOut(many=True))
-@signed_in(*event_mappings.EDITORS)
+@signed_in(*STAFF_ROLES)
 def replace_mappings(args, village_id, caller):
     """Replace the village's whole mapping (audited)."""
     return event_mappings.replace_event_mappings(caller=caller, village_id=village_id, mappings=args["mappings"])

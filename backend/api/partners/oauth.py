@@ -19,11 +19,13 @@ from flask_smorest import Blueprint
 from limits import parse
 from werkzeug.exceptions import abort
 
+from backend.api.errors import error_body
 from backend.api.ratelimit import limiter
-from backend.errors import TooManyRequests, error_body
+from backend.errors import TooManyRequests
 from backend.models.partners import PARTNER_SCOPES
 from backend.services.partners import institutions
 from backend.services.signing import published_key_set
+from backend.settings import current_settings
 
 blp = Blueprint("oauth", __name__, url_prefix="/api/v1", description="机构（银行）接入：OAuth 2.0 客户端凭证")
 well_known = FlaskBlueprint("well_known", __name__)
@@ -114,7 +116,7 @@ def partner_signed_in(view):
             grant = require_token.acquire_token()
         except OAuth2Error as error:
             require_token.raise_error_response(error)
-        rate = grant.institution.rate_limit or current_app.config["PARTNER_RATE_LIMIT"]
+        rate = grant.institution.rate_limit or current_settings().partner_rate_limit
         if not limiter.limiter.hit(parse(rate), "partner", grant.institution.client_id):
             raise PartnerRateLimited()
         return view(*args, grant=grant, **kwargs)

@@ -1,6 +1,5 @@
 """Outbound webhooks: subscriptions of towns and cities, their delivery log, and manual redelivery."""
 
-from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import ValidationError, fields, validate, validates
 
@@ -9,6 +8,7 @@ from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
 from backend.api.idempotency import HEADER_DOC, idempotent
 from backend.models.webhooks import WEBHOOK_EVENT_TYPES
 from backend.services.webhooks import subscriptions
+from backend.settings import current_settings
 
 blp = Blueprint("webhooks", __name__, url_prefix="/api/v1", description="事件推送（Webhook，Standard Webhooks 签名）")
 
@@ -34,7 +34,7 @@ class SubscriptionSecretOut(OutSchema):
 class _UrlMixin(InSchema):
     @validates("url")
     def _https_in_production(self, value: str, **_):
-        if current_app.config["APP_ENV"] == "production" and not value.startswith("https://"):
+        if current_settings().app_env == "production" and not value.startswith("https://"):
             raise ValidationError("生产环境的推送地址须为 https。")
 
 

@@ -5,11 +5,10 @@ from marshmallow import fields
 
 from backend.api.auth_hooks import signed_in
 from backend.api.common import OutSchema, PageArgs, page_schema
+from backend.services.access import STAFF_ROLES
 from backend.services.people import directory
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="操作日志")
-
-STAFF = ("committee", "town_admin", "admin")
 
 
 class AuditListArgs(PageArgs):
@@ -33,7 +32,7 @@ class AuditOut(OutSchema):
 @blp.get("/audit-log")
 @blp.arguments(AuditListArgs, location="query")
 @blp.response(200, page_schema(AuditOut, "AuditPage"))
-@signed_in(*STAFF, "city_admin")
+@signed_in(*STAFF_ROLES, "city_admin")
 def list_audit(args, caller):
     """Who changed what, newest first."""
     return directory.list_audit(caller=caller, **args)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from flask import current_app, request
+from flask import request
 from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
@@ -12,6 +12,7 @@ from backend.api.common import InSchema, OutSchema
 from backend.api.ratelimit import limiter
 from backend.services.auth import passwords, sign_ins, totp
 from backend.services.auth import sessions as auth_service
+from backend.settings import current_settings
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌")
 
@@ -42,7 +43,7 @@ class TokensOut(OutSchema):
     access_token = fields.String()
     refresh_token = fields.String()
     token_type = fields.Constant("Bearer")
-    expires_in = fields.Function(lambda _: int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()))
+    expires_in = fields.Function(lambda _: int(current_settings().access_token_lifetime.total_seconds()))
     user = fields.Nested(TokenUserOut)
     bound = fields.Function(lambda pair: pair.user.villager_id is not None)
     restriction = fields.String(
@@ -62,7 +63,7 @@ class LoginOut(OutSchema):
     token_type = fields.Function(lambda answer: "Bearer" if hasattr(answer, "access_token") else None)
     expires_in = fields.Function(
         lambda answer: (
-            int(current_app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds())
+            int(current_settings().access_token_lifetime.total_seconds())
             if hasattr(answer, "access_token")
             else answer.expires_in
         )
@@ -127,7 +128,7 @@ def wechat_login(args):
 
 @blp.post("/login")
 @limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURE_LIMIT"],
+    lambda: current_settings().login_failure_limit,
     key_func=_login_key,
     deduct_when=lambda r: r.status_code == 401,
 )
@@ -144,7 +145,7 @@ def login(args):
 
 
 @blp.post("/login/second-factor")
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURE_LIMIT"], deduct_when=lambda r: r.status_code == 401)
+@limiter.limit(lambda: current_settings().login_failure_limit, deduct_when=lambda r: r.status_code == 401)
 @blp.arguments(SecondFactorIn)
 @blp.response(200, TokensOut)
 def login_second_factor(args):

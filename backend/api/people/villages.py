@@ -18,13 +18,11 @@ from backend.api.people.schemas import (
     VillagePatch,
 )
 from backend.models import Household, Village
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.people import directory
 from backend.services.people import records as people
 
 blp = Blueprint("villages", __name__, url_prefix="/api/v1", description="镇、村、户")
-
-STAFF = ("committee", "town_admin", "admin")
 
 
 @blp.get("/cities")
@@ -59,7 +57,7 @@ def create_town(args, caller):
 
 @blp.get("/villages")
 @blp.response(200, VillageOut(many=True))
-@signed_in(*STAFF, "city_admin")
+@signed_in(*STAFF_ROLES, "city_admin")
 def list_villages(caller):
     return directory.list_villages(caller=caller)
 
@@ -74,7 +72,7 @@ def create_village(args, caller):
 
 @blp.get("/villages/<int:village_id>")
 @blp.response(200, VillageOut)
-@signed_in(*STAFF, "city_admin")
+@signed_in(*STAFF_ROLES, "city_admin")
 def get_village(village_id, caller):
     return get_scoped_or_404(Village, village_id, caller)
 
@@ -91,7 +89,7 @@ def update_village(args, village_id, caller):
 @blp.get("/households")
 @blp.arguments(HouseholdListArgs, location="query")
 @blp.response(200, page_schema(HouseholdOut, "HouseholdPage"))
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def list_households(args, caller):
     return directory.list_households(caller=caller, **args)
 
@@ -99,14 +97,14 @@ def list_households(args, caller):
 @blp.post("/households")
 @blp.arguments(HouseholdIn)
 @blp.response(201, HouseholdOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def create_household(args, caller):
     return people.create_household(caller=caller, **args)
 
 
 @blp.get("/households/<int:household_id>")
 @blp.response(200, HouseholdOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def get_household(household_id, caller):
     return get_scoped_or_404(Household, household_id, caller)
 
@@ -114,7 +112,7 @@ def get_household(household_id, caller):
 @blp.patch("/households/<int:household_id>")
 @blp.arguments(HouseholdPatch)
 @blp.response(200, HouseholdOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def update_household(args, household_id, caller):
     household = get_scoped_or_404(Household, household_id, caller)
     return people.update_household(caller=caller, household=household, changes=args)

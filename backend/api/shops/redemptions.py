@@ -2,7 +2,7 @@
 
 import io
 
-from flask import current_app, send_file, url_for
+from flask import send_file, url_for
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
@@ -14,6 +14,7 @@ from backend.api.ratelimit import limiter
 from backend.api.shops.schemas import OrderOut, PayCodeOut, ReceiptOut, RedeemIn, RejectIn, TokenArgs
 from backend.services.shops import pay_codes as paycodes
 from backend.services.shops import redemption, settlement
+from backend.settings import current_settings
 
 blp = Blueprint("redemptions", __name__, url_prefix="/api/v1", description="付款码与兑换")
 
@@ -25,7 +26,7 @@ def _pay_code_key() -> str:
 @blp.post("/me/pay-code")
 @blp.response(201, PayCodeOut)
 @signed_in("villager")
-@limiter.limit(lambda: current_app.config["PAY_CODE_RATE_LIMIT"], key_func=_pay_code_key)
+@limiter.limit(lambda: current_settings().pay_code_rate_limit, key_func=_pay_code_key)
 def issue_pay_code(caller):
     """A one-time pay code (19 digits, valid 60 s) for the shopkeeper to scan; refused if redemption is blocked."""
     token, expires_at = paycodes.issue_pay_code(caller=caller)

@@ -29,13 +29,12 @@ from backend.api.shops.schemas import (
     ShopPatch,
 )
 from backend.models import Village
-from backend.services.access import get_scoped_or_404
+from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.shops import catalogue as shops
 from backend.services.shops import redemption, settlement
 
 blp = Blueprint("shops", __name__, url_prefix="/api/v1", description="积分超市")
 
-STAFF = ("committee", "town_admin", "admin")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -54,7 +53,7 @@ def list_shops(caller):
 @blp.post("/shops")
 @blp.arguments(ShopIn)
 @blp.response(201, ShopOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def create_shop(args, caller):
     """Register a shop of a village (committee), or of the whole town (town admin, no `village_id`)."""
     return shops.create_shop(caller=caller, fields=args)
@@ -70,7 +69,7 @@ def get_shop(shop_id, caller):
 @blp.patch("/shops/<int:shop_id>")
 @blp.arguments(ShopPatch)
 @blp.response(200, ShopOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def update_shop(args, shop_id, caller):
     return shops.update_shop(caller=caller, shop=shops.get_shop_or_404(shop_id, caller), changes=args)
 
@@ -78,7 +77,7 @@ def update_shop(args, shop_id, caller):
 @blp.post("/shops/<int:shop_id>/shopkeepers")
 @blp.arguments(ShopkeeperIn)
 @blp.response(201, ShopkeeperOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def create_shopkeeper(args, shop_id, caller):
     """A sign-in (role shopkeeper) for this shop's keeper."""
     return shops.create_shopkeeper(caller=caller, shop=shops.get_shop_or_404(shop_id, caller), **args)
@@ -95,7 +94,7 @@ def list_items(shop_id, caller):
 @blp.post("/shops/<int:shop_id>/items")
 @blp.arguments(ItemIn)
 @blp.response(201, ItemOut)
-@signed_in("shopkeeper", *STAFF)
+@signed_in("shopkeeper", *STAFF_ROLES)
 def create_item(args, shop_id, caller):
     """Add a reward (`stock` null: unlimited; `monthly_limit` per person)."""
     return shops.create_item(caller=caller, shop=shops.get_shop_or_404(shop_id, caller), fields=args)
@@ -104,7 +103,7 @@ def create_item(args, shop_id, caller):
 @blp.patch("/shops/<int:shop_id>/items/<int:item_id>")
 @blp.arguments(ItemPatch)
 @blp.response(200, ItemOut)
-@signed_in("shopkeeper", *STAFF)
+@signed_in("shopkeeper", *STAFF_ROLES)
 def update_item(args, shop_id, item_id, caller):
     """Change price, stock (what is on the shelf now), limit, window or availability."""
     shop = shops.get_shop_or_404(shop_id, caller)
@@ -132,7 +131,7 @@ def place_order(args, shop_id, caller):
 @blp.get("/shops/<int:shop_id>/orders")
 @blp.arguments(OrderListArgs, location="query")
 @blp.response(200, page_schema(OrderOut, "ShopOrderPage"))
-@signed_in("shopkeeper", *STAFF)
+@signed_in("shopkeeper", *STAFF_ROLES)
 def list_orders(args, shop_id, caller):
     """The shop's orders (pending by default), newest first."""
     return settlement.list_orders(caller=caller, shop=shops.get_shop_or_404(shop_id, caller), **args)
@@ -141,7 +140,7 @@ def list_orders(args, shop_id, caller):
 @blp.get("/shops/<int:shop_id>/sales")
 @blp.arguments(SalesArgs, location="query")
 @blp.response(200, page_schema(ReceiptOut, "SalesPage"))
-@signed_in("shopkeeper", *STAFF)
+@signed_in("shopkeeper", *STAFF_ROLES)
 def list_sales(args, shop_id, caller):
     """Sales of a village day (`date`, default today) or month (`month=YYYY-MM`), newest first."""
     shop = shops.get_shop_or_404(shop_id, caller)
@@ -151,7 +150,7 @@ def list_sales(args, shop_id, caller):
 @blp.get("/shops/<int:shop_id>/settlement")
 @blp.arguments(MonthArgs, location="query")
 @blp.response(200, SettlementOut)
-@signed_in("shopkeeper", *STAFF)
+@signed_in("shopkeeper", *STAFF_ROLES)
 def get_settlement(args, shop_id, caller):
     """A month's settlement (default this month): per village sales, voids, points and the amount owed."""
     shop = shops.get_shop_or_404(shop_id, caller)
@@ -161,7 +160,7 @@ def get_settlement(args, shop_id, caller):
 @blp.get("/shops/<int:shop_id>/settlement.xlsx")
 @blp.arguments(MonthArgs, location="query")
 @blp.response(200, content_type=XLSX)
-@signed_in("shopkeeper", *STAFF)
+@signed_in("shopkeeper", *STAFF_ROLES)
 def export_settlement(args, shop_id, caller):
     shop = shops.get_shop_or_404(shop_id, caller)
     month = _month(args)
@@ -174,7 +173,7 @@ def export_settlement(args, shop_id, caller):
 @blp.post("/shops/<int:shop_id>/settlement/close")
 @blp.arguments(MonthArgs, location="query")
 @blp.response(200, SettlementOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def close_settlement(args, shop_id, caller):
     """Freeze a finished month's figures (once its void window has passed)."""
     shop = shops.get_shop_or_404(shop_id, caller)
@@ -183,7 +182,7 @@ def close_settlement(args, shop_id, caller):
 
 @blp.get("/villages/<int:village_id>/shop-funding")
 @blp.response(200, FundingOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def get_funding(village_id, caller):
     """What the village pays per point and its monthly redemption budget."""
     return shops.get_funding(village=get_scoped_or_404(Village, village_id, caller))
@@ -192,7 +191,7 @@ def get_funding(village_id, caller):
 @blp.put("/villages/<int:village_id>/shop-funding")
 @blp.arguments(FundingIn)
 @blp.response(200, FundingOut)
-@signed_in(*STAFF)
+@signed_in(*STAFF_ROLES)
 def set_funding(args, village_id, caller):
     """Set yuan per point and the monthly budget in points (null: no cap)."""
     return shops.set_funding(caller=caller, village=get_scoped_or_404(Village, village_id, caller), **args)

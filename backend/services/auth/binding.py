@@ -5,7 +5,6 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from backend import clock
@@ -16,6 +15,7 @@ from backend.models import BindingCode, User, Village, Villager
 from backend.services.access import Caller, require_role
 from backend.services.audit import record_audit
 from backend.services.people.personal_data import reveal
+from backend.settings import current_settings
 
 BINDING_CODE_DAYS = 7
 
@@ -51,12 +51,12 @@ def _load_user(session, user_id: int) -> User:
 
 def _fail(session, user: User) -> None:
     """Count a failed attempt and commit it, so that the rollback of the refusal does not erase it."""
-    limit = current_app.config["BINDING_MAX_FAILURES"]
+    limit = current_settings().binding_max_failures
     user.binding_failures += 1
     left = limit - user.binding_failures
     if left <= 0:
         user.binding_failures = 0
-        user.binding_locked_until = clock.now() + timedelta(minutes=current_app.config["BINDING_LOCK_MINUTES"])
+        user.binding_locked_until = clock.now() + timedelta(minutes=current_settings().binding_lock_minutes)
     session.commit()
     if left <= 0:
         raise BindingLocked(until=clock.to_local(user.binding_locked_until).strftime("%H:%M"))
@@ -132,7 +132,13 @@ def issue_binding_code(*, caller: Caller, villager: Villager) -> tuple[str, date
             expires_at=clock.now() + timedelta(days=BINDING_CODE_DAYS),
         )
         session.add(issued)
-        record_audit(actor=caller, action="binding_code.issue", entity=issued, after={"villager_id": villager.id})
+        record_audit(
+            session,
+            actor=caller,
+            action="binding_code.issue",
+            entity=issued,
+            after={"villager_id": villager.id},
+        )
         return code, issued.expires_at
 
 
@@ -158,4 +164,4 @@ def unbind_villager(*, caller: Caller, villager: Villager) -> None:
         user.villager_id = None
         user.village_id = None
         user.town_id = None
-        record_audit(actor=caller, action="villager.unbind", entity=villager, before=before, after=None)
+        record_audit(session, actor=caller, action="villager.unbind", entity=villager, before=before, after=None)

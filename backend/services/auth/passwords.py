@@ -62,5 +62,5 @@ def change_password(
         user.password_hash = hash_password(new_password)
         user.must_change_password, user.password_changed_at = False, clock.now()
         revoke_all_sign_ins(session, user.id, reason="password_changed")
-        record_audit(actor=caller, action="user.password_change", entity=user)
+        record_audit(session, actor=caller, action="user.password_change", entity=user)
         return start_session(user, user_agent=user_agent, ip_address=ip_address)

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import false, select
@@ -19,6 +18,7 @@ from backend.errors import TooManyRequests, Unauthorized, UpstreamUnavailable
 from backend.extensions import db
 from backend.models import RefreshToken, RevokedToken, TokenFamily, User
 from backend.services.auth.sign_ins import is_idle
+from backend.settings import current_settings
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps response times alike for both failures.
@@ -65,14 +65,14 @@ def restriction_of(user: User) -> str | None:
         return None
     if user.must_change_password:
         return "password_change"
-    roles = current_app.config["TOTP_REQUIRED_ROLES"].replace(",", " ").split()
+    roles = current_settings().totp_required_roles
     if user.role in roles and user.totp_enabled_at is None:
         return "totp_setup"
     return None
 
 
 def _challenge_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="staff-second-factor")
+    return URLSafeTimedSerializer(current_settings().secret_key, salt="staff-second-factor")
 
 
 def second_factor_challenge(user: User) -> SecondFactorChallenge:
@@ -107,7 +107,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def _issue(user: User, family_id: str) -> TokenPair:
     refresh_jti = str(uuid.uuid4())
     refresh = create_refresh_token(str(user.id), additional_claims={"jti": refresh_jti, "fam": family_id})
-    expires = clock.now() + current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
+    expires = clock.now() + current_settings().refresh_token_lifetime
     db.session.add(RefreshToken(jti=refresh_jti, family_id=family_id, expires_at=expires))
     claims = {"fam": family_id, "role": user.role}
     restriction = restriction_of(user)
@@ -147,7 +147,7 @@ def login_staff(
 
 
 def _openid_for(code: str) -> tuple[str, str | None]:
-    if current_app.config["DEMO_MODE"] and code.startswith("demo:") and len(code) > len("demo:"):
+    if current_settings().demo_mode and code.startswith("demo:") and len(code) > len("demo:"):
         return "demo-" + code.removeprefix("demo:"), None
     client = get_wechat_client()
     try:

@@ -6,7 +6,6 @@ use), so a console left open in a village office does not stay signed in.
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -17,11 +16,12 @@ from backend.extensions import db
 from backend.models import RefreshToken, TokenFamily
 from backend.services.access import Caller
 from backend.services.audit import Subject, record_audit
+from backend.settings import current_settings
 
 
 def idle_limit(role: str) -> timedelta | None:
     """How long a sign-in of this role may go without a refresh; None for villagers (the mini-program)."""
-    return None if role == "villager" else timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    return None if role == "villager" else timedelta(minutes=current_settings().staff_idle_minutes)
 
 
 def is_idle(family: TokenFamily, role: str) -> bool:
@@ -59,6 +59,7 @@ def revoke_my_sign_in(*, caller: Caller, sign_in_id: str) -> None:
         if family.revoked_at is None:
             family.revoked_at, family.revoked_reason = clock.now(), "revoked_by_owner"
             record_audit(
+                session,
                 actor=caller,
                 action="sign_in.revoke",
                 entity=Subject("token_families", village_id=caller.village_id),

@@ -9,7 +9,6 @@ import secrets
 from datetime import UTC, timedelta
 
 import pyotp
-from flask import current_app
 from sqlalchemy import select
 
 from backend import clock
@@ -26,6 +25,7 @@ from backend.services.auth.sessions import (
     verify_password,
 )
 from backend.services.people.personal_data import get_keyring
+from backend.settings import current_settings
 
 ISSUER = "村级积分信用"
 RECOVERY_CODES = 10
@@ -45,7 +45,7 @@ class SecondFactorNotSetUp(Conflict):
 
 def second_factor_required(role: str) -> bool:
     """Whether this role must sign in with a second factor (TOTP_REQUIRED_ROLES)."""
-    return role in current_app.config["TOTP_REQUIRED_ROLES"].replace(",", " ").split()
+    return role in current_settings().totp_required_roles
 
 
 def begin_totp_setup(*, caller: Caller) -> dict:
@@ -73,7 +73,7 @@ def confirm_totp_setup(*, caller: Caller, code: str) -> list[str]:
         user.totp_enabled_at = clock.now()
         codes = [_recovery_code() for _ in range(RECOVERY_CODES)]
         session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_password(code)) for code in codes)
-        record_audit(actor=caller, action="user.totp_enable", entity=user)
+        record_audit(session, actor=caller, action="user.totp_enable", entity=user)
         return codes
 
 
@@ -118,5 +118,7 @@ def complete_second_factor_sign_in(
     with write_transaction() as session:
         user = read_second_factor_challenge(session, mfa_token)
         method = check_second_factor(session, user, code=code, recovery_code=recovery_code)
-        record_audit(actor=Caller.of(user), action="user.sign_in", entity=user, after={"second_factor": method})
+        record_audit(
+            session, actor=Caller.of(user), action="user.sign_in", entity=user, after={"second_factor": method}
+        )
         return start_session(user, user_agent=user_agent, ip_address=ip_address)

@@ -12,10 +12,10 @@ from backend.extensions import db
 from backend.models import RuleSet, RuleTemplate, RuleTemplateVersion, TemplateDecision, Town, Village
 from backend.rules import run_golden_tests
 from backend.rules.templates import apply_overrides, diff_rule_sets
-from backend.services.access import Caller, check_village_in_scope, require_role, scope
+from backend.services.access import STAFF_ROLES, Caller, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit
 from backend.services.city.templates import get_template, latest_published, visible_templates
-from backend.services.rulesets.versions import EDITORS, create_rule_set_draft
+from backend.services.rulesets.versions import create_rule_set_draft
 
 
 class TemplateVersionNotPublished(Conflict):
@@ -41,7 +41,7 @@ def adopt_template_version(
     The template's golden tests that still hold under the village's amounts come along; those an adjusted
     amount changes are listed as `dropped_golden_tests`, for the village to replace with its own.
     """
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     village = check_village_in_scope(caller, village_id)
     template = db.session.get(RuleTemplate, version.template_id)
     if not _owns(template, village):
@@ -132,7 +132,7 @@ def template_adoption(*, caller: Caller, template_id: int) -> dict:
 
 def list_template_updates(*, caller: Caller, village_id: int) -> list[dict]:
     """New template versions the village runs an earlier version of and has not yet decided about, with the diff."""
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     village = check_village_in_scope(caller, village_id)
     updates = []
     for template in db.session.execute(visible_templates(caller)).scalars():
@@ -167,7 +167,7 @@ def list_template_updates(*, caller: Caller, village_id: int) -> list[dict]:
 
 def decline_template_update(*, caller: Caller, village_id: int, version: RuleTemplateVersion, note: str | None):
     """The village keeps its rules and stops being reminded of this version (a later version asks again)."""
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     village = check_village_in_scope(caller, village_id)
     template = db.session.get(RuleTemplate, version.template_id)
     if not _owns(template, village):
@@ -185,6 +185,7 @@ def decline_template_update(*, caller: Caller, village_id: int, version: RuleTem
         session.add(decision)
         session.flush()
         record_audit(
+            session,
             actor=caller,
             action="rule_template.decline",
             entity=decision,

@@ -110,7 +110,9 @@ def create_template(
         template.created_by_id = caller.user_id or None
         session.add(template)
         session.flush()
-        record_audit(actor=caller, action="rule_template.create", entity=template, after={"code": code, "kind": kind})
+        record_audit(
+            session, actor=caller, action="rule_template.create", entity=template, after={"code": code, "kind": kind}
+        )
         return template
 
 
@@ -162,6 +164,7 @@ def draft_template_version(
         session.add(version)
         session.flush()
         record_audit(
+            session,
             actor=caller,
             action="rule_template.draft",
             entity=version,
@@ -189,7 +192,9 @@ def update_template_version(
         if notes is not None:
             version.notes = notes
         version.drafted_by_id = caller.user_id or None
-        record_audit(actor=caller, action="rule_template.update", entity=version, after={"version": version.version})
+        record_audit(
+            session, actor=caller, action="rule_template.update", entity=version, after={"version": version.version}
+        )
         return version
 
 
@@ -233,6 +238,7 @@ def publish_template_version(*, caller: Caller, version: RuleTemplateVersion) ->
         version.status, version.published_at = "published", clock.now()
         version.published_by_id = caller.user_id or None
         record_audit(
+            session,
             actor=caller,
             action="rule_template.publish",
             entity=version,

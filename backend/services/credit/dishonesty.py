@@ -20,8 +20,7 @@ from backend.database import write_transaction
 from backend.errors import InvalidInput
 from backend.models import CreditEntry, Village, Villager
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
-from backend.services.audit import record_audit, snapshot
-from backend.services.credit.entries import check_evidence
+from backend.services.credit.entries import add_credit_entry, check_evidence
 from backend.services.credit.scores import version_on
 from backend.services.paging import paginate
 from backend.services.people.personal_data import id_number_index
@@ -80,7 +79,10 @@ def add_dishonesty_entry(
     _check_term(starts_on, ends_on)
     with write_transaction() as session:
         version, rule_code = _list_rule(session, villager.village_id, starts_on, rule_code, "village")
-        entry = CreditEntry(
+        return add_credit_entry(
+            session,
+            caller=caller,
+            audit_action="credit.dishonesty.add",
             village_id=villager.village_id,
             villager_id=villager.id,
             kind="dishonesty",
@@ -91,17 +93,10 @@ def add_dishonesty_entry(
             rule_version=version.version,
             occurred_on=starts_on,
             ends_on=ends_on,
-            facts={},
-            status="counted",
             reason=reason,
             evidence_text=evidence_text,
             evidence_file_ids=check_evidence(session, village_id=villager.village_id, file_ids=file_ids),
-            recorded_by_id=caller.user_id or None,
         )
-        session.add(entry)
-        session.flush()
-        record_audit(actor=caller, action="credit.dishonesty.add", entity=entry, after=snapshot(entry))
-        return entry
 
 
 def list_dishonesty_entries(
@@ -184,7 +179,10 @@ def import_court_list(
                 continue
             existing.add((villager_id, row["starts_on"]))
             version, rule_code = _list_rule(session, village.id, row["starts_on"], None, "court")
-            entry = CreditEntry(
+            add_credit_entry(
+                session,
+                caller=caller,
+                audit_action="credit.dishonesty.import",
                 village_id=village.id,
                 villager_id=villager_id,
                 kind="dishonesty",
@@ -195,16 +193,10 @@ def import_court_list(
                 rule_version=version.version,
                 occurred_on=row["starts_on"],
                 ends_on=row["ends_on"],
-                facts={},
-                status="counted",
                 reason=row["reason"] or COURT_SOURCE,
                 evidence_text=f"导入文件 {filename} 第 {row['row']} 行",
                 evidence_file_ids=[],
-                recorded_by_id=caller.user_id or None,
             )
-            session.add(entry)
-            session.flush()
-            record_audit(actor=caller, action="credit.dishonesty.import", entity=entry, after=snapshot(entry))
             report["added"] += 1
     report["unmatched"] = sorted(problems, key=lambda p: p["row"])
     return report

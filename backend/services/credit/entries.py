@@ -78,6 +78,26 @@ def notice_end(session: Session, village_id: int) -> date:
     return today + timedelta(days=version_on(session, village_id, today).notice_days)
 
 
+def add_credit_entry(
+    session: Session, *, caller: Caller, audit_action: str | None, notice: bool = False, **columns
+) -> CreditEntry:
+    """Add a counted credit entry recorded by `caller` to the caller's transaction, with its audit line.
+
+    Every way an entry is made (violation, dishonesty list, court import, approved honour or repair) goes through
+    here. Honours and repairs pass `audit_action=None`: their audit line is the decision on the application.
+    `notice` announces the entry's public notice (公示) to webhook subscribers in the same transaction.
+    """
+    columns.setdefault("facts", {})
+    entry = CreditEntry(status="counted", recorded_by_id=caller.user_id or None, **columns)
+    session.add(entry)
+    session.flush()
+    if notice:
+        publish_notice(session, entry)
+    if audit_action is not None:
+        record_audit(session, actor=caller, action=audit_action, entity=entry, after=snapshot(entry))
+    return entry
+
+
 def record_violation(
     *,
     caller: Caller,
@@ -96,7 +116,11 @@ def record_violation(
         version, _rule = check_rule(
             session, village_id=villager.village_id, rule_code=rule_code, day=occurred_on, direction=-1
         )
-        entry = CreditEntry(
+        return add_credit_entry(
+            session,
+            caller=caller,
+            audit_action="credit.violation.record",
+            notice=True,
             village_id=villager.village_id,
             villager_id=villager.id,
             kind="rule",
@@ -106,18 +130,10 @@ def record_violation(
             occurred_on=occurred_on,
             counts_from=notice_end(session, villager.village_id),
             quantity=quantity,
-            facts={},
-            status="counted",
             note=note,
             evidence_text=evidence_text,
             evidence_file_ids=check_evidence(session, village_id=villager.village_id, file_ids=file_ids),
-            recorded_by_id=caller.user_id or None,
         )
-        session.add(entry)
-        session.flush()
-        publish_notice(session, entry)
-        record_audit(actor=caller, action="credit.violation.record", entity=entry, after=snapshot(entry))
-        return entry
 
 
 def list_entries(
@@ -166,7 +182,9 @@ def object_to_entry(*, caller: Caller, entry: CreditEntry, reason: str) -> Credi
         entry.status = "frozen"
         session.add(objection)
         session.flush()
-        record_audit(actor=caller, action="credit.objection.raise", entity=objection, after=snapshot(objection))
+        record_audit(
+            session, actor=caller, action="credit.objection.raise", entity=objection, after=snapshot(objection)
+        )
         return objection
 
 
@@ -185,6 +203,7 @@ def decide_objection(*, caller: Caller, entry: CreditEntry, upheld: bool, note: 
         objection.decided_by_id, objection.decided_at, objection.decision_note = caller.user_id, clock.now(), note
         entry.status = "revoked" if upheld else "counted"
         record_audit(
+            session,
             actor=caller,
             action="credit.objection.uphold" if upheld else "credit.objection.dismiss",
             entity=entry,
@@ -229,7 +248,13 @@ def apply_honour(
         )
         session.add(application)
         session.flush()
-        record_audit(actor=caller, action="credit.honour.apply", entity=application, after=snapshot(application))
+        record_audit(
+            session,
+            actor=caller,
+            action="credit.honour.apply",
+            entity=application,
+            after=snapshot(application),
+        )
         return application
 
 
@@ -278,7 +303,11 @@ def decide_honour(*, caller: Caller, application: HonourApplication, approve: bo
                 day=application.occurred_on,
                 direction=1,
             )
-            entry = CreditEntry(
+            entry = add_credit_entry(
+                session,
+                caller=caller,
+                audit_action=None,
+                notice=True,
                 village_id=application.village_id,
                 villager_id=application.villager_id,
                 kind="rule",
@@ -289,17 +318,13 @@ def decide_honour(*, caller: Caller, application: HonourApplication, approve: bo
                 counts_from=notice_end(session, application.village_id),
                 quantity=1,
                 facts=application.facts or {},
-                status="counted",
                 note=application.description[:200],
                 evidence_text=application.evidence_text,
                 evidence_file_ids=application.evidence_file_ids or [],
-                recorded_by_id=caller.user_id,
             )
-            session.add(entry)
-            session.flush()
-            publish_notice(session, entry)
             application.entry_id = entry.id
         record_audit(
+            session,
             actor=caller,
             action="credit.honour.approve" if approve else "credit.honour.reject",
             entity=application,

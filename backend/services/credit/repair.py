@@ -11,7 +11,7 @@ from backend.errors import Conflict, InvalidInput
 from backend.models import CreditEntry, CreditRepair
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
-from backend.services.credit.entries import ApplicationDecided, check_evidence
+from backend.services.credit.entries import ApplicationDecided, add_credit_entry, check_evidence
 from backend.services.paging import paginate
 
 REPAIRABLE_ORIGINS = ("violation", "village_list")
@@ -53,7 +53,7 @@ def apply_repair(
         )
         session.add(repair)
         session.flush()
-        record_audit(actor=caller, action="credit.repair.apply", entity=repair, after=snapshot(repair))
+        record_audit(session, actor=caller, action="credit.repair.apply", entity=repair, after=snapshot(repair))
         return repair
 
 
@@ -74,7 +74,10 @@ def decide_repair(*, caller: Caller, repair: CreditRepair, approve: bool, note: 
         if approve:
             target = session.get(CreditEntry, repair.entry_id)
             today = clock.today()
-            entry = CreditEntry(
+            entry = add_credit_entry(
+                session,
+                caller=caller,
+                audit_action=None,
                 village_id=repair.village_id,
                 villager_id=repair.villager_id,
                 kind="repair",
@@ -84,17 +87,13 @@ def decide_repair(*, caller: Caller, repair: CreditRepair, approve: bool, note: 
                 rule_version=target.rule_version,
                 occurred_on=today,
                 counts_from=today,
-                facts={},
-                status="counted",
                 note=(note or repair.statement)[:200],
                 evidence_text=repair.evidence_text,
                 evidence_file_ids=repair.evidence_file_ids or [],
-                recorded_by_id=caller.user_id,
             )
-            session.add(entry)
-            session.flush()
             repair.repair_entry_id = entry.id
         record_audit(
+            session,
             actor=caller,
             action="credit.repair.approve" if approve else "credit.repair.refuse",
             entity=repair,

@@ -20,22 +20,22 @@ from sqlalchemy.orm import Session
 from backend import clock
 from backend.errors import Conflict, InvalidInput
 from backend.extensions import db
-from backend.models import CreditEntry, CreditSnapshot, RuleSet, User, Villager
+from backend.models import CreditEntry, CreditSnapshot, RuleSet, Villager
 from backend.rules import (
     CompiledRuleSet,
     CreditEvent,
     CreditScore,
     VersionTable,
-    compile_rule_set,
     evaluate_credit,
     score_credit,
+    villager_facts,
 )
 from backend.rules.events import NO_FACTS
-from backend.services.access import Caller
+from backend.services.access import Caller, bound_villager
+from backend.services.rulesets.versions import compiled_document
 
 IN_FORCE = ("published", "superseded")
 LOADED_STATUSES = ("counted", "frozen", "revoked")
-_COMPILED: dict[str, CompiledRuleSet] = {}
 
 
 class NoCreditRules(Conflict):
@@ -46,17 +46,6 @@ class NoCreditRulesOnDate(InvalidInput):
     status, message = "no_credit_rules_on_date", "%(day)s 时本村还没有生效的信用规则集。"
 
 
-def compiled(document: dict) -> CompiledRuleSet:
-    """The compiled form of a stored document; published documents never change, so it is cached by content."""
-    key = json.dumps(document, sort_keys=True, ensure_ascii=False)
-    found = _COMPILED.get(key)
-    if found is None:
-        if len(_COMPILED) > 256:
-            _COMPILED.clear()
-        found = _COMPILED[key] = compile_rule_set(document)
-    return found
-
-
 def load_version_tables(session: Session, village_ids: Iterable[int]) -> dict[int, VersionTable]:
     """Every published credit version of each village, as the evaluator's version table (one query)."""
     stmt = select(RuleSet.village_id, RuleSet.document).where(
@@ -64,7 +53,7 @@ def load_version_tables(session: Session, village_ids: Iterable[int]) -> dict[in
     )
     documents: dict[int, list] = defaultdict(list)
     for village_id, document in session.execute(stmt):
-        documents[village_id].append(compiled(document))
+        documents[village_id].append(compiled_document(document))
     return {village_id: VersionTable(versions) for village_id, versions in documents.items()}
 
 
@@ -218,32 +207,24 @@ def load_events(
 _KIND = attrgetter("kind")
 
 
-def villager_facts(villager, events: Sequence[CreditEvent], as_of: date) -> dict:
-    """The facts a condition may test about a villager on `as_of`; list membership comes from their entries."""
+def lists_on(events: Sequence[CreditEvent], as_of: date) -> set[str] | tuple:
+    """The kinds of dishonesty list ("court", "village") a villager's entries put them on, on `as_of`."""
     # Few people are on a list; looking for one list entry runs in C, so most people skip the Python loop.
-    on_list = (
-        {
-            event.list_kind
-            for event in events
-            if event.kind == "dishonesty"
-            and event.status == "counted"
-            and event.occurred_on <= as_of
-            and (event.ends_on is None or as_of <= event.ends_on)
-        }
-        if "dishonesty" in map(_KIND, events)
-        else ()
-    )
-    facts = {
-        "villager.name": villager.name,
-        "villager.group": villager.group_name or "",
-        "villager.is_household_head": bool(villager.is_head),
-        "villager.on_court_list": "court" in on_list,
-        "villager.on_dishonesty_list": "village" in on_list,
+    if "dishonesty" not in map(_KIND, events):
+        return ()
+    return {
+        event.list_kind
+        for event in events
+        if event.kind == "dishonesty"
+        and event.status == "counted"
+        and event.occurred_on <= as_of
+        and (event.ends_on is None or as_of <= event.ends_on)
     }
-    if villager.birth_date is not None:
-        birth = villager.birth_date
-        facts["villager.age"] = as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
-    return facts
+
+
+def credit_facts(villager, events: Sequence[CreditEvent], as_of: date) -> dict:
+    """The villager facts of a credit evaluation on `as_of`, list membership taken from their entries."""
+    return villager_facts(villager, as_of, lists=lists_on(events, as_of))
 
 
 def evaluate_villager(session: Session, villager: Villager, *, as_of: date):
@@ -252,12 +233,12 @@ def evaluate_villager(session: Session, villager: Villager, *, as_of: date):
     if table.at(as_of) is None:
         raise NoCreditRules()
     events = load_events(session, villager_id=villager.id).get(villager.id, [])
-    return evaluate_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
+    return evaluate_credit(table, events, as_of=as_of, villager_facts=credit_facts(villager, events, as_of))
 
 
 def score_villager(table: VersionTable, villager, events: list[CreditEvent], as_of: date) -> CreditScore:
     """Score, level and version only: what snapshots and the profile need."""
-    return score_credit(table, events, as_of=as_of, villager_facts=villager_facts(villager, events, as_of))
+    return score_credit(table, events, as_of=as_of, villager_facts=credit_facts(villager, events, as_of))
 
 
 def credit_report(*, villager: Villager) -> dict:
@@ -277,11 +258,4 @@ def credit_report(*, villager: Villager) -> dict:
 
 def get_my_credit(*, caller: Caller) -> dict:
     """The signed-in villager's own credit report."""
-    user = db.session.get(User, caller.user_id)
-    if user.villager is None:
-        raise NotBound()
-    return credit_report(villager=user.villager)
-
-
-class NotBound(Conflict):
-    status, message = "not_bound", "请先绑定村民身份。"
+    return credit_report(villager=bound_villager(db.session, caller))

@@ -8,8 +8,13 @@ from backend.extensions import db
 from backend.models import RuleSet, Villager
 from backend.rules import simulate_rule_set, validate_rule_set
 from backend.services.access import STAFF_ROLES, Caller, require_role
-from backend.services.credit.scores import compiled, load_events, villager_facts
-from backend.services.rulesets.versions import NoPublishedRuleSet, RuleSetInvalidError, get_rule_set_in_force
+from backend.services.credit.scores import credit_facts, load_events
+from backend.services.rulesets.versions import (
+    NoPublishedRuleSet,
+    RuleSetInvalidError,
+    compiled_document,
+    get_rule_set_in_force,
+)
 
 
 class NotCreditRuleSet(InvalidInput):
@@ -42,9 +47,11 @@ def simulate_credit_draft(*, caller: Caller, rule_set: RuleSet) -> dict:
     population, names = {}, {}
     for villager in people:
         mine = events.get(villager.id, [])
-        population[villager.id] = (villager_facts(villager, mine, today), mine)
+        population[villager.id] = (credit_facts(villager, mine, today), mine)
         names[villager.id] = villager.name
-    result = simulate_rule_set(compiled(rule_set.document), compiled(published.document), population, as_of=today)
+    result = simulate_rule_set(
+        compiled_document(rule_set.document), compiled_document(published.document), population, as_of=today
+    )
     data = result.to_dict()
     for person in data["people"]:
         person["villager_id"] = person.pop("person_id")

@@ -23,6 +23,7 @@ from backend.database import write_transaction
 from backend.extensions import db
 from backend.models import CreditSnapshot, Town, Village, Villager
 from backend.services.credit.scores import gc_paused, load_events, load_version_tables, score_villager
+from backend.settings import current_settings
 
 VILLAGES_PER_BATCH = 20
 
@@ -160,9 +161,9 @@ def _score_batches(batches: list[Sequence[int]], as_of: date) -> Iterator[tuple[
 
 
 def _worker_count() -> int:
-    configured = current_app.config.get("CREDIT_RECOMPUTE_WORKERS")
-    if configured not in (None, ""):
-        return max(1, int(configured))
+    configured = current_settings().credit_recompute_workers
+    if configured is not None:
+        return configured
     if "fork" not in multiprocessing.get_all_start_methods() or db.engine.url.database in (None, "", ":memory:"):
         return 1
     return os.cpu_count() or 1

@@ -24,7 +24,7 @@ from backend import clock
 from backend.extensions import db
 from backend.models import CreditEntry, CreditState, RuleSet, Villager
 from backend.rules import credit_state
-from backend.services.credit.scores import IN_FORCE, load_events, load_version_tables, villager_facts
+from backend.services.credit.scores import IN_FORCE, credit_facts, load_events, load_version_tables
 from backend.services.webhooks.events import publish_event
 
 _states, _villagers, _rule_sets = CreditState.__table__, Villager.__table__, RuleSet.__table__
@@ -68,7 +68,7 @@ STATE_READ = (
 
 
 def facts_key(person) -> str:
-    """A digest of the villager facts the rules may test (see scores.villager_facts)."""
+    """A digest of the villager facts the rules may test (see backend.rules.villager_facts)."""
     text = f"{person.name}\x1f{person.group_name or ''}\x1f{bool(person.is_head)}\x1f{person.birth_date}"
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
@@ -109,7 +109,7 @@ def evaluate_state(session: Session, person, today: date) -> dict | None:
     if table is None or table.at(today) is None:
         return None
     events = load_events(session, villager_id=person.id).get(person.id, [])
-    state = credit_state(table, events, as_of=today, villager_facts=villager_facts(person, events, today))
+    state = credit_state(table, events, as_of=today, villager_facts=credit_facts(person, events, today))
     valid_until = min(
         (day for day in (state.valid_until, _next_birthday(person.birth_date, today)) if day is not None), default=None
     )

@@ -9,11 +9,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.errors import Forbidden, InvalidInput
+from backend.errors import InvalidInput
 from backend.extensions import db
 from backend.models import PointAward, Villager
-from backend.rules import RuleError, describe_points_rules, score_activity
-from backend.services.access import Caller
+from backend.rules import RuleError, describe_points_rules, score_activity, villager_facts
+from backend.services.access import Caller, bound_villager
 from backend.services.ledger.balances import points_earned_between
 from backend.services.ledger.postings import earn_points
 from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
@@ -21,35 +21,6 @@ from backend.services.webhooks.events import publish_event
 
 NO_RULE_SET = "本村尚未发布积分规则，本次不加分"
 NO_RULE = "本村积分规则中没有适用于此项活动的条目，本次不加分"
-
-
-class NotBound(Forbidden):
-    status, message = "not_bound", "请先绑定村民身份。"
-
-
-def bound_villager(session: Session, caller: Caller, *, lock: bool = False) -> Villager:
-    """The roster entry behind a villager's sign-in; `lock` serialises this villager's writes (PostgreSQL)."""
-    if caller.role != "villager" or caller.villager_id is None:
-        raise NotBound()
-    stmt = select(Villager).where(Villager.id == caller.villager_id)
-    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one()
-
-
-def villager_facts(villager: Villager, on: date) -> dict:
-    """The facts about a villager that rules may test, as of `on`."""
-    facts = {
-        "villager.name": villager.name,
-        "villager.group": villager.group_name,
-        "villager.is_household_head": bool(villager.is_head),
-    }
-    if villager.birth_date is not None:
-        facts["villager.age"] = age_on(villager.birth_date, on)
-    return facts
-
-
-def age_on(birth_date: date, on: date) -> int:
-    """Whole years of age on `on`."""
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
 def award_points(

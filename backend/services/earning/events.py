@@ -13,12 +13,11 @@ from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, Gone, InvalidInput
 from backend.extensions import db
 from backend.models import Event, EventCheckIn, Villager
-from backend.services.access import Caller, check_village_in_scope, require_role, scope
+from backend.services.access import STAFF_ROLES, Caller, bound_villager, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit, snapshot
-from backend.services.earning.awards import award_points, bound_villager
+from backend.services.earning.awards import award_points
 from backend.services.paging import paginate
 
-STAFF = ("committee", "town_admin", "admin")
 WINDOW_SECONDS = 30
 CHECK_IN_OPENS_EARLY = timedelta(minutes=30)
 # How far back a code is still recognised as this event's (and reported as stale rather than invalid).
@@ -113,7 +112,7 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def create_event(*, caller: Caller, village_id: int, **fields) -> Event:
     """An event with its check-in window, optional geofence and capacity, and when points are booked."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     if fields["ends_at"] <= fields["starts_at"]:
         raise InvalidInput(errors={"ends_at": ["结束时间须晚于开始时间"]})
     fence = [fields.get("latitude"), fields.get("longitude"), fields.get("radius_m")]
@@ -127,7 +126,7 @@ def create_event(*, caller: Caller, village_id: int, **fields) -> Event:
         session.add(event)
         after = snapshot(event)
         after.pop("qr_secret", None)
-        record_audit(actor=caller, action="event.create", entity=event, after=after)
+        record_audit(session, actor=caller, action="event.create", entity=event, after=after)
         return event
 
 
@@ -143,14 +142,14 @@ def list_events(*, caller: Caller, village_id: int | None, limit: int, cursor: s
 
 
 def list_check_ins(*, caller: Caller, event: Event, limit: int, cursor: str | None) -> dict:
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     stmt = select(EventCheckIn).where(EventCheckIn.event_id == event.id)
     return paginate(stmt, EventCheckIn.id, limit=limit, cursor=cursor, newest_first=False)
 
 
 def confirm_attendance(*, caller: Caller, event: Event, villager_ids: list[int]) -> list[dict]:
     """Mark checked-in villagers as attended; for events that award on confirmation, book their points."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     with write_transaction() as session:
         event = session.execute(select(Event).where(Event.id == event.id).with_for_update()).scalar_one()
         if clock.now() < event.starts_at:
@@ -174,7 +173,11 @@ def confirm_attendance(*, caller: Caller, event: Event, villager_ids: list[int])
             award = _award(session, event, check_in, actor_id=caller.user_id or None)
             results.append({"villager_id": villager_id, "points": award.amount, "explanation": award.explanation})
         record_audit(
-            actor=caller, action="event.confirm_attendance", entity=event, after={"villager_ids": villager_ids}
+            session,
+            actor=caller,
+            action="event.confirm_attendance",
+            entity=event,
+            after={"villager_ids": villager_ids},
         )
         return results
 

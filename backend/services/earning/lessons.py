@@ -7,12 +7,10 @@ from backend.database import write_transaction
 from backend.errors import Conflict, InvalidInput
 from backend.extensions import db
 from backend.models import Lesson, LessonAttempt
-from backend.services.access import Caller, check_village_in_scope, require_role, scope
+from backend.services.access import STAFF_ROLES, Caller, bound_villager, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit, snapshot
-from backend.services.earning.awards import award_points, bound_villager
+from backend.services.earning.awards import award_points
 from backend.services.paging import paginate
-
-STAFF = ("committee", "town_admin", "admin")
 
 
 class LessonAlreadyPassed(Conflict):
@@ -23,7 +21,7 @@ def create_lesson(
     *, caller: Caller, village_id: int, title: str, content: str, questions: list, pass_mark: int | None
 ) -> Lesson:
     """A lesson whose quiz answers stay on the server; `pass_mark` (correct answers needed) defaults to all."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     errors = {}
     for number, question in enumerate(questions, start=1):
         if not 0 <= question["answer"] < len(question["options"]):
@@ -44,7 +42,7 @@ def create_lesson(
             created_by_id=caller.user_id or None,
         )
         session.add(lesson)
-        record_audit(actor=caller, action="lesson.create", entity=lesson, after=snapshot(lesson))
+        record_audit(session, actor=caller, action="lesson.create", entity=lesson, after=snapshot(lesson))
         return lesson
 
 

@@ -9,12 +9,12 @@ from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, InvalidInput
 from backend.extensions import db
 from backend.models import Household, Poll, PollOption, PollVote, Villager
-from backend.services.access import Caller, check_village_in_scope, require_role, scope
+from backend.rules import age_on
+from backend.services.access import STAFF_ROLES, Caller, bound_villager, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit, snapshot
-from backend.services.earning.awards import age_on, award_points, bound_villager
+from backend.services.earning.awards import award_points
 from backend.services.paging import paginate
 
-STAFF = ("committee", "town_admin", "admin")
 ADULT_AGE = 18
 
 
@@ -48,7 +48,7 @@ def _moment(value: datetime) -> str:
 
 def create_poll(*, caller: Caller, village_id: int, options: list[str], **fields) -> Poll:
     """A poll with its options; who may vote (`mode`), when, and the quorum are fixed from the start."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     if fields["closes_at"] <= fields["opens_at"]:
         raise InvalidInput(errors={"closes_at": ["结束时间须晚于开始时间"]})
     labels = [label.strip() for label in options]
@@ -61,7 +61,13 @@ def create_poll(*, caller: Caller, village_id: int, options: list[str], **fields
         session.flush()
         for position, label in enumerate(labels):
             session.add(PollOption(village_id=village_id, poll_id=poll.id, position=position, label=label))
-        record_audit(actor=caller, action="poll.create", entity=poll, after={**snapshot(poll), "options": labels})
+        record_audit(
+            session,
+            actor=caller,
+            action="poll.create",
+            entity=poll,
+            after={**snapshot(poll), "options": labels},
+        )
         return poll
 
 
@@ -141,7 +147,7 @@ def _ballot_key(session, poll: Poll, villager: Villager) -> str:
 def poll_results(*, caller: Caller, poll: Poll) -> dict:
     """Counts, turnout and quorum after close; before close, staff see live turnout only."""
     closed = clock.now() >= poll.closes_at
-    if not closed and caller.role not in STAFF:
+    if not closed and caller.role not in STAFF_ROLES:
         raise ResultsNotReady(closes_at=_moment(poll.closes_at))
     counts = dict(
         db.session.execute(

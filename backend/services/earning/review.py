@@ -4,7 +4,6 @@ Nobody decides on a claim from their own household or on their own assisted entr
 REVIEW_SECOND_APPROVAL_ABOVE points need a second, different committee member. Every decision is audited.
 """
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.awards import award_points
 from backend.services.paging import paginate
+from backend.settings import current_settings
 
 
 class AlreadyDecided(Conflict):
@@ -88,7 +88,7 @@ def approve_submission(*, caller: Caller, submission: Submission, amount: int | 
             # Score it inside a savepoint: the rule, its range and caps decide the size; too big waits.
             savepoint = session.begin_nested()
             award = _book(session, caller, submission, villager, amount, note)
-            if award.amount > current_app.config["REVIEW_SECOND_APPROVAL_ABOVE"]:
+            if award.amount > current_settings().review_second_approval_above:
                 savepoint.rollback()
                 session.refresh(submission)
                 submission.status = "awaiting_second_approval"
@@ -100,7 +100,7 @@ def approve_submission(*, caller: Caller, submission: Submission, amount: int | 
             else:
                 savepoint.commit()
                 action = "submission.approve"
-        record_audit(actor=caller, action=action, entity=submission, before=before, after=snapshot(submission))
+        record_audit(session, actor=caller, action=action, entity=submission, before=before, after=snapshot(submission))
         return submission
 
 
@@ -138,7 +138,12 @@ def reject_submission(*, caller: Caller, submission: Submission, reason: str) ->
         submission.rejected_by_id = caller.user_id
         submission.decided_by_id, submission.decided_at = caller.user_id, clock.now()
         record_audit(
-            actor=caller, action="submission.reject", entity=submission, before=before, after=snapshot(submission)
+            session,
+            actor=caller,
+            action="submission.reject",
+            entity=submission,
+            before=before,
+            after=snapshot(submission),
         )
         return submission
 
@@ -159,7 +164,12 @@ def appeal_submission(*, caller: Caller, submission: Submission, reason: str) ->
         submission.appealed, submission.appeal_reason = True, reason
         submission.decided_by_id = submission.decided_at = None
         record_audit(
-            actor=caller, action="submission.appeal", entity=submission, before=before, after=snapshot(submission)
+            session,
+            actor=caller,
+            action="submission.appeal",
+            entity=submission,
+            before=before,
+            after=snapshot(submission),
         )
         return submission
 

@@ -7,7 +7,6 @@ WeChat is down the claim is still accepted and marked "unchecked" for the review
 import logging
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import select
 
 from backend import clock
@@ -20,11 +19,12 @@ from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.extensions import db
 from backend.models import User, Villager
 from backend.models.submissions import MediaCheck, Submission, Upload
-from backend.services.access import STAFF_ROLES, Caller, require_role, scope
+from backend.services.access import STAFF_ROLES, Caller, NotBound, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.uploads import MEDIA_URL_SECONDS, store_upload
 from backend.services.paging import paginate
 from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
+from backend.settings import current_settings
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,6 @@ class _Screening:
                 self.hold_reason = reason
 
 
-def wechat_configured() -> bool:
-    """Content security runs only against a real WeChat app (not the demo stand-in)."""
-    config = current_app.config
-    return bool(config["WECHAT_APP_ID"]) and not config["DEMO_MODE"]
-
-
 def resolve_activity_type(*, village_id: int, activity_type: str | None, activity_type_id: str | None) -> str:
     """ "speak" or "photo", given directly or as an item code of GET /activity-types."""
     if activity_type_id is not None:
@@ -88,7 +82,7 @@ def create_submission(
     """A villager's own speak or photo claim, pending review (held if WeChat finds the content risky)."""
     require_role(caller, "villager")
     if caller.villager_id is None:
-        raise Forbidden("请先绑定村民身份。")
+        raise NotBound()
     file_ids = list(file_ids or [])
     if photo is not None:
         file_ids.append(store_upload(caller=caller, data=photo).id)
@@ -98,7 +92,7 @@ def create_submission(
     files = _usable_files(caller, file_ids)
     _check_contents(kind, text, files)
     openid = db.session.get(User, caller.user_id).openid
-    screening = _screen(openid, text, files) if wechat_configured() and openid else _Screening()
+    screening = _screen(openid, text, files) if current_settings().wechat_checks_content and openid else _Screening()
     return _store(
         caller=caller,
         villager_id=caller.villager_id,
@@ -233,7 +227,11 @@ def _store(
             )
         if assisted:
             record_audit(
-                actor=caller, action="submission.assisted_create", entity=submission, after=snapshot(submission)
+                session,
+                actor=caller,
+                action="submission.assisted_create",
+                entity=submission,
+                after=snapshot(submission),
             )
         return submission
 
@@ -249,7 +247,7 @@ def _flag_duplicates(session, submission: Submission, files: list[Upload]) -> No
         Upload.submission_id.is_not(None),
         Upload.submission_id < submission.id,
     )
-    threshold = current_app.config["PHOTO_DUPLICATE_DISTANCE"]
+    threshold = current_settings().photo_duplicate_distance
     best: tuple[int, int] | None = None  # (distance, submission id)
     for other_id, sha, phash in session.execute(earlier):
         for photo in photos:
@@ -268,7 +266,7 @@ def _flag_duplicates(session, submission: Submission, files: list[Upload]) -> No
 
 def check_callback_signature(*, signature: str, timestamp: str, nonce: str) -> None:
     """Refuse (403) a push that WeChat did not sign with our callback token."""
-    token = current_app.config["WECHAT_CALLBACK_TOKEN"]
+    token = current_settings().wechat_callback_token
     if not token or not verify_callback_signature(token, signature, timestamp, nonce):
         raise CallbackSignatureInvalid()
 
@@ -299,7 +297,12 @@ def record_media_verdict(*, payload: dict, signature: str, timestamp: str, nonce
         before = snapshot(submission)
         _apply_verdict(session, submission, suggest)
         record_audit(
-            actor=None, action="submission.media_check", entity=submission, before=before, after=snapshot(submission)
+            session,
+            actor=None,
+            action="submission.media_check",
+            entity=submission,
+            before=before,
+            after=snapshot(submission),
         )
 
 

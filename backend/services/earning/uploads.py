@@ -3,17 +3,17 @@
 from datetime import timedelta
 from typing import BinaryIO
 
-from flask import current_app
 from sqlalchemy import delete, select
 
 from backend import clock
 from backend.adapters.media import MediaRejected, clean_photo, looks_like_photo, sha256_hex, sniff_voice
 from backend.adapters.storage import epoch_now, get_storage, media_signature_valid
 from backend.database import write_transaction
-from backend.errors import AppError, Forbidden, InvalidInput, NotFound
+from backend.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from backend.extensions import db
 from backend.models.submissions import Upload
 from backend.services.access import STAFF_ROLES, Caller, scope
+from backend.settings import current_settings
 
 # Long enough for WeChat to fetch a photo it checks asynchronously, short enough that a leaked link dies.
 MEDIA_URL_SECONDS = 24 * 3600
@@ -29,8 +29,8 @@ _CONTENT_TYPES = {
 }
 
 
-class FileTooLarge(AppError):
-    code, status, message = 413, "payload_too_large", "文件太大（最多 %(max_mb)s MB）。"
+class FileTooLarge(TooLarge):
+    message = "文件太大（最多 %(max_mb)s MB）。"
 
 
 class UnsupportedFile(InvalidInput):
@@ -56,7 +56,7 @@ def store_upload(*, caller: Caller, data: bytes) -> Upload:
     upload = Upload(village_id=caller.village_id, owner_id=caller.user_id, size=len(data), sha256=sha256_hex(data))
     if looks_like_photo(data):
         try:
-            photo = clean_photo(data, max_pixels=current_app.config["MAX_PHOTO_PIXELS"])
+            photo = clean_photo(data, max_pixels=current_settings().max_photo_pixels)
         except MediaRejected as exc:
             raise InvalidInput(errors={"file": [exc.message]}) from exc
         upload.kind, upload.content_type = "photo", photo.content_type
@@ -68,7 +68,7 @@ def store_upload(*, caller: Caller, data: bytes) -> Upload:
         voice = sniff_voice(data)
         if voice is None:
             raise UnsupportedFile(errors={"file": ["无法识别的文件类型。"]})
-        max_mb = current_app.config["MAX_VOICE_MB"]
+        max_mb = current_settings().max_voice_mb
         if len(data) > max_mb * 1024 * 1024:
             raise FileTooLarge(max_mb=max_mb)
         upload.kind, upload.content_type = "voice", voice.content_type
@@ -99,7 +99,7 @@ def media_urls(upload: Upload) -> dict:
 
 def open_media(*, key: str, expires: int, signature: str) -> tuple[BinaryIO, str]:
     """The stored bytes behind a signed link and their content type; 404 for a bad, expired or unknown link."""
-    if not media_signature_valid(key, expires, signature, current_app.config["SECRET_KEY"], now=epoch_now()):
+    if not media_signature_valid(key, expires, signature, current_settings().secret_key, now=epoch_now()):
         raise NotFound("链接无效或已过期。")
     try:
         stream = get_storage().open(key)

@@ -28,6 +28,7 @@ from backend.adapters.timestamps import TimestampError, request_timestamp, times
 from backend.extensions import db
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry
 from backend.services.ledger.integrity import Problem, head_leaf, merkle_root
+from backend.settings import Settings
 
 RECORD_VERSION = 1
 # Added after signing: the signature itself, and the time stamp over it (or why there is none).
@@ -216,12 +217,12 @@ def verify_against_anchors(path: Path, public_key: Ed25519PublicKey, *, tsa_root
     return state.records, problems
 
 
-def signing_key_from_config(config) -> Ed25519PrivateKey:
+def anchor_signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The anchor signing key: LEDGER_SIGNING_KEY_FILE, LEDGER_SIGNING_KEY, or (development only) derived."""
-    if config.get("LEDGER_SIGNING_KEY_FILE"):
-        return private_key_from_pem(config["LEDGER_SIGNING_KEY_FILE"])
-    if config.get("LEDGER_SIGNING_KEY"):
-        return private_key_from_seed_b64(config["LEDGER_SIGNING_KEY"])
-    if config["APP_ENV"] == "production":
+    if settings.ledger_signing_key_file:
+        return private_key_from_pem(settings.ledger_signing_key_file)
+    if settings.ledger_signing_key:
+        return private_key_from_seed_b64(settings.ledger_signing_key)
+    if settings.app_env == "production":
         raise AnchorError("no LEDGER_SIGNING_KEY_FILE or LEDGER_SIGNING_KEY: production does not sign with a dev key")
-    return dev_private_key(config["SECRET_KEY"], "ledger anchors v1")
+    return dev_private_key(settings.secret_key, "ledger anchors v1")

@@ -56,7 +56,7 @@ def adjust_points(
             transfer, fresh = debit_villager(session, booking, account, issuing)
         if fresh:
             after = {"villager_id": villager.id, "amount": amount, "reason": booking.reason, "balance": account.balance}
-            record_audit(actor=caller, action="points.adjust", entity=transfer, after=after)
+            record_audit(session, actor=caller, action="points.adjust", entity=transfer, after=after)
     return transfer
 
 

@@ -118,8 +118,9 @@ def export_my_data(*, caller: Caller) -> bytes:
             archive.writestr(name, json.dumps(content, ensure_ascii=False, indent=2, default=_jsonable))
         for name, data in files.items():
             archive.writestr(name, data)
-    with write_transaction():
+    with write_transaction() as session:
         record_audit(
+            session,
             actor=caller,
             action="me.export",
             entity=Subject("villagers", id=villager.id, village_id=villager.village_id),

@@ -45,6 +45,7 @@ def retry_dead_letter(*, caller: Caller, message_id: int) -> OutboxMessage:
         before = {"status": message.status, "attempts": message.attempts, "last_error": message.last_error}
         message.status, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
         record_audit(
+            session,
             actor=caller,
             action="outbox.retry",
             entity=message,

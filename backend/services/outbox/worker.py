@@ -5,11 +5,10 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from flask import current_app
-
 from backend.extensions import db
 from backend.services.outbox.handlers import Delivery, PermanentDeliveryError, RetryableDeliveryError, handler_for
 from backend.services.outbox.queue import RetryPolicy, claim_due, mark_delivered, mark_failed
+from backend.settings import current_settings
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +25,11 @@ class DeliveryReport:
 
 
 def retry_policy() -> RetryPolicy:
-    config = current_app.config
+    settings = current_settings()
     return RetryPolicy(
-        max_attempts=config["OUTBOX_MAX_ATTEMPTS"],
-        base_seconds=config["OUTBOX_BACKOFF_SECONDS"],
-        max_seconds=config["OUTBOX_BACKOFF_MAX_SECONDS"],
+        max_attempts=settings.outbox_max_attempts,
+        base_seconds=settings.outbox_backoff_seconds,
+        max_seconds=settings.outbox_backoff_max_seconds,
     )
 
 
@@ -74,10 +73,10 @@ def deliver_one(delivery: Delivery, policy: RetryPolicy) -> str:
 
 def deliver_due(*, batch: int | None = None) -> DeliveryReport:
     """One pass: claim up to `batch` due messages and deliver them."""
-    config = current_app.config
+    settings = current_settings()
     policy = retry_policy()
     report = DeliveryReport()
-    claimed = claim_due(batch=batch or config["OUTBOX_BATCH"], lease_seconds=config["OUTBOX_LEASE_SECONDS"])
+    claimed = claim_due(batch=batch or settings.outbox_batch, lease_seconds=settings.outbox_lease_seconds)
     db.session.remove()
     for delivery in claimed:
         report.outcomes[deliver_one(delivery, policy)] += 1
@@ -88,7 +87,7 @@ def run_worker(*, once: bool = False, stop: threading.Event | None = None) -> De
     """Deliver until stopped; `once` drains what is due now and returns (for cron and tests)."""
     stop = stop or threading.Event()
     total = DeliveryReport()
-    poll = current_app.config["OUTBOX_POLL_SECONDS"]
+    poll = current_settings().outbox_poll_seconds
     while not stop.is_set():
         report = deliver_due()
         total.outcomes.update(report.outcomes)

@@ -78,7 +78,7 @@ def grant_consent(*, caller: Caller, institution_id: int, purpose: str, shares: 
         )
         session.add(consent)
         session.flush()
-        record_audit(actor=caller, action="consent.grant", entity=consent, after=snapshot(consent))
+        record_audit(session, actor=caller, action="consent.grant", entity=consent, after=snapshot(consent))
         return consent
 
 
@@ -94,7 +94,9 @@ def revoke_consent(*, caller: Caller, consent_id: int) -> Consent:
         if consent.revoked_at is None:
             before = snapshot(consent)
             consent.revoked_at = clock.now()
-            record_audit(actor=caller, action="consent.revoke", entity=consent, before=before, after=snapshot(consent))
+            record_audit(
+                session, actor=caller, action="consent.revoke", entity=consent, before=before, after=snapshot(consent)
+            )
         return consent
 
 

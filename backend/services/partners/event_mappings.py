@@ -8,16 +8,15 @@ from backend.extensions import db
 from backend.models import EventMapping
 from backend.rules import FACTS
 from backend.rules.facts import ACTIVITY_TYPES
-from backend.services.access import Caller, check_village_in_scope, require_role
+from backend.services.access import STAFF_ROLES, Caller, check_village_in_scope, require_role
 from backend.services.audit import record_audit
 
-EDITORS = ("committee", "town_admin", "admin")
 # Facts an event may carry; the villager's own facts come from the roster, never from the platform.
 EVENT_FACTS = tuple(code for code in FACTS if not code.startswith("villager.") and code != "activity.type")
 
 
 def list_event_mappings(*, caller: Caller, village_id: int) -> list[EventMapping]:
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     check_village_in_scope(caller, village_id)
     stmt = select(EventMapping).where(EventMapping.village_id == village_id).order_by(EventMapping.event_type)
     return list(db.session.execute(stmt).scalars())
@@ -44,7 +43,7 @@ def _check(mappings: list[dict]) -> None:
 
 def replace_event_mappings(*, caller: Caller, village_id: int, mappings: list[dict]) -> list[EventMapping]:
     """The village's whole mapping, replaced at once; audited with before and after."""
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     _check(mappings)
     with write_transaction() as session:
         village = check_village_in_scope(caller, village_id)
@@ -55,6 +54,7 @@ def replace_event_mappings(*, caller: Caller, village_id: int, mappings: list[di
         session.add_all(made)
         session.flush()
         record_audit(
+            session,
             actor=caller,
             action="event_mapping.replace",
             entity=village,

@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -29,6 +28,7 @@ from backend.services.earning.awards import award_points, villager_facts
 from backend.services.paging import paginate
 from backend.services.people.personal_data import id_number_index
 from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
+from backend.settings import current_settings
 
 REVIEWED_EFFECTS = ("range",)  # the reviewer picks the amount: such events wait for the committee
 
@@ -80,7 +80,7 @@ class Received:
 
 
 def _secrets() -> list[str]:
-    return [s for s in current_app.config["GOVERNANCE_WEBHOOK_SECRETS"].replace(",", " ").split() if s]
+    return list(current_settings().governance_webhook_secrets)
 
 
 def verify_signature(body: bytes, headers: dict) -> None:
@@ -131,8 +131,9 @@ def _parse(body: bytes) -> dict:
 
 def _audited(error, *, event_id: str, event_type: str | None, village_id: int | None = None):
     """Audit a refused event (never its personal numbers) and return the error to raise."""
-    with write_transaction():
+    with write_transaction() as session:
         record_audit(
+            session,
             actor=None,
             action="integration.refused",
             # Nothing of the event is stored, so the entry names the table and no row.
@@ -222,6 +223,7 @@ def _book(event_id: str, fingerprint: str, event: dict, mapping: EventMapping, v
         else:
             _award(session, inbound, villager, amount=None, actor_id=None)
         record_audit(
+            session,
             actor=None,
             action="integration.received",
             entity=inbound,
@@ -283,6 +285,7 @@ def decide_inbound_event(
             inbound.status, inbound.rejection_reason = "rejected", reason
         inbound.decided_by_id, inbound.decided_at = caller.user_id, clock.now()
         record_audit(
+            session,
             actor=caller,
             action=f"integration.{inbound.status}",
             entity=inbound,

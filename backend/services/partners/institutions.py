@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin, scope_to_list
-from flask import current_app
 from sqlalchemy import select, update
 
 from backend import clock
@@ -22,6 +21,7 @@ from backend.extensions import db
 from backend.models import Institution, PartnerToken
 from backend.services.access import Caller, require_role
 from backend.services.audit import record_audit, snapshot
+from backend.settings import current_settings
 
 
 def _digest(value: str) -> str:
@@ -54,7 +54,9 @@ def register_institution(
         )
         session.add(institution)
         session.flush()
-        record_audit(actor=caller, action="institution.register", entity=institution, after=snapshot(institution))
+        record_audit(
+            session, actor=caller, action="institution.register", entity=institution, after=snapshot(institution)
+        )
     return RegisteredInstitution(institution, secret)
 
 
@@ -69,7 +71,12 @@ def update_institution(*, caller: Caller, institution: Institution, changes: dic
         if changes.get("is_active") is False or "scopes" in changes:
             _revoke_tokens(session, institution.id)
         record_audit(
-            actor=caller, action="institution.update", entity=institution, before=before, after=snapshot(institution)
+            session,
+            actor=caller,
+            action="institution.update",
+            entity=institution,
+            before=before,
+            after=snapshot(institution),
         )
         return institution
 
@@ -83,7 +90,7 @@ def rotate_institution_secret(*, caller: Caller, institution: Institution) -> Re
         institution.client_secret_hash = _digest(secret)
         institution.secret_rotated_at = clock.now()
         _revoke_tokens(session, institution.id)
-        record_audit(actor=caller, action="institution.rotate_secret", entity=institution)
+        record_audit(session, actor=caller, action="institution.rotate_secret", entity=institution)
     return RegisteredInstitution(institution, secret)
 
 
@@ -175,7 +182,7 @@ def save_partner_token(token: dict, client: OAuthClient) -> None:
 
 
 def token_lifetime_seconds() -> int:
-    return int(current_app.config["PARTNER_TOKEN_MINUTES"]) * 60
+    return current_settings().partner_token_minutes * 60
 
 
 @dataclass(frozen=True)

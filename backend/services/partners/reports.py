@@ -83,6 +83,7 @@ def fetch_credit_report(*, institution_id: int, scopes: frozenset[str], consent_
         session.add(access)
         session.flush()
         record_audit(
+            session,
             actor=None,
             action="credit_report.read",
             entity=access,
@@ -119,6 +120,7 @@ def _record_refusal(*, institution_id: int, consent: Consent | None, consent_id:
         session.add(access)
         session.flush()
         record_audit(
+            session,
             actor=None,
             action="credit_report.refused",
             entity=access,

@@ -4,12 +4,18 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import AuditEntry, City, Household, Town, Village, Villager
-from backend.services.access import Caller, get_scoped_or_404, require_role, scope, scope_towns, town_ids_in_scope
+from backend.services.access import (
+    STAFF_ROLES,
+    Caller,
+    get_scoped_or_404,
+    require_role,
+    scope,
+    scope_towns,
+    town_ids_in_scope,
+)
 from backend.services.audit import record_personal_read
 from backend.services.paging import paginate
 from backend.services.people.personal_data import id_number_index
-
-STAFF = ("committee", "town_admin", "admin")
 
 
 def list_cities(*, caller: Caller) -> list[City]:
@@ -26,12 +32,12 @@ def list_towns(*, caller: Caller) -> list[Town]:
 
 
 def list_villages(*, caller: Caller) -> list[Village]:
-    require_role(caller, *STAFF, "city_admin")
+    require_role(caller, *STAFF_ROLES, "city_admin")
     return db.session.execute(scope(select(Village).order_by(Village.code), Village, caller)).scalars().all()
 
 
 def list_households(*, caller: Caller, village_id: int | None, limit: int, cursor: str | None) -> dict:
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     stmt = scope(select(Household), Household, caller)
     if village_id is not None:
         stmt = stmt.where(Household.village_id == village_id)
@@ -40,7 +46,7 @@ def list_households(*, caller: Caller, village_id: int | None, limit: int, curso
 
 def list_villagers(*, caller: Caller, village_id: int | None, q: str | None, limit: int, cursor: str | None) -> dict:
     """Roster entries the caller may see; `q` matches a name fragment or a whole ID number."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     stmt = scope(select(Villager), Villager, caller)
     if village_id is not None:
         stmt = stmt.where(Villager.village_id == village_id)
@@ -55,7 +61,7 @@ def list_villagers(*, caller: Caller, village_id: int | None, q: str | None, lim
 
 def list_audit(*, caller: Caller, village_id: int | None, limit: int, cursor: str | None) -> dict:
     """Audit entries of the caller's villages (town admins also see their town's own entries)."""
-    require_role(caller, *STAFF, "city_admin")
+    require_role(caller, *STAFF_ROLES, "city_admin")
     stmt = select(AuditEntry)
     if caller.role in ("town_admin", "city_admin"):
         towns = town_ids_in_scope(caller)

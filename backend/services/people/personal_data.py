@@ -1,11 +1,11 @@
 """Encryption at rest for ID and phone numbers: cipher text, blind index and masked copy."""
 
 from dataclasses import dataclass
-
-from flask import current_app
+from functools import lru_cache
 
 from backend.adapters.idcard import mask_id_number, mask_phone
 from backend.adapters.pii import Keyring, derive_dev_keys, keyring_from_config
+from backend.settings import current_settings
 
 
 @dataclass(frozen=True)
@@ -17,15 +17,16 @@ class Protected:
 
 def get_keyring() -> Keyring:
     """The app's keyring; development derives keys from SECRET_KEY (production refuses to start without keys)."""
-    keyring = current_app.extensions.get("keyring")
-    if keyring is None:
-        config = current_app.config
-        if config["DATA_ENCRYPTION_KEY"] and config["BLIND_INDEX_KEY"]:
-            keyring = keyring_from_config(config["DATA_ENCRYPTION_KEY"], config["BLIND_INDEX_KEY"])
-        else:
-            keyring = Keyring(*derive_dev_keys(config["SECRET_KEY"]))
-        current_app.extensions["keyring"] = keyring
-    return keyring
+    settings = current_settings()
+    return _keyring(settings.data_encryption_key, settings.blind_index_key, settings.secret_key)
+
+
+@lru_cache(maxsize=4)
+def _keyring(data_key: str, index_key: str, secret_key: str) -> Keyring:
+    # Built once per distinct set of keys: decoding and key derivation are not free, and every masked read needs it.
+    if data_key and index_key:
+        return keyring_from_config(data_key, index_key)
+    return Keyring(*derive_dev_keys(secret_key))
 
 
 def protect_id_number(id_number: str) -> Protected:

@@ -25,7 +25,7 @@ def create_city(*, caller: Caller, code: str, name: str) -> City:
             raise Conflict("市编码 %(code)s 已存在。", code=code)
         city = City(code=code, name=name)
         session.add(city)
-        record_audit(actor=caller, action="city.create", entity=city, after=snapshot(city))
+        record_audit(session, actor=caller, action="city.create", entity=city, after=snapshot(city))
         return city
 
 
@@ -38,7 +38,7 @@ def create_town(*, caller: Caller, code: str, name: str, city_id: int | None = N
             raise InvalidInput(errors={"city_id": ["市不存在。"]})
         town = Town(code=code, name=name, city_id=city_id)
         session.add(town)
-        record_audit(actor=caller, action="town.create", entity=town, after=snapshot(town))
+        record_audit(session, actor=caller, action="town.create", entity=town, after=snapshot(town))
         return town
 
 
@@ -55,6 +55,7 @@ def create_village(*, caller: Caller, town_id: int, code: str, name: str) -> Vil
         session.add(village)
         session.flush()
         record_audit(
+            session,
             actor=caller,
             action="village.create",
             entity=village,
@@ -72,6 +73,7 @@ def update_village(*, caller: Caller, village: Village, changes: dict) -> Villag
         for key, value in changes.items():
             setattr(village, key, value)
         record_audit(
+            session,
             actor=caller,
             action="village.update",
             entity=village,
@@ -92,7 +94,7 @@ def create_household(*, caller: Caller, village_id: int, code: str, address: str
             raise Conflict("户号 %(code)s 已存在。", code=code)
         household = Household(village_id=village_id, code=code, address=address)
         session.add(household)
-        record_audit(actor=caller, action="household.create", entity=household, after=snapshot(household))
+        record_audit(session, actor=caller, action="household.create", entity=household, after=snapshot(household))
         return household
 
 
@@ -103,6 +105,7 @@ def update_household(*, caller: Caller, household: Household, changes: dict) -> 
         for key, value in changes.items():
             setattr(household, key, value)
         record_audit(
+            session,
             actor=caller,
             action="household.update",
             entity=household,
@@ -172,7 +175,7 @@ def create_villager(*, caller: Caller, village_id: int, fields: dict) -> Village
         villager = Villager(village_id=village_id, **fields)
         apply_identity(villager, id_number=id_number, phone=phone)
         session.add(villager)
-        record_audit(actor=caller, action="villager.create", entity=villager, after=snapshot(villager))
+        record_audit(session, actor=caller, action="villager.create", entity=villager, after=snapshot(villager))
         return villager
 
 
@@ -185,5 +188,12 @@ def update_villager(*, caller: Caller, villager: Villager, changes: dict) -> Vil
         for key, value in changes.items():
             setattr(villager, key, value)
         apply_identity(villager, phone=phone)
-        record_audit(actor=caller, action="villager.update", entity=villager, before=before, after=snapshot(villager))
+        record_audit(
+            session,
+            actor=caller,
+            action="villager.update",
+            entity=villager,
+            before=before,
+            after=snapshot(villager),
+        )
         return villager

@@ -13,7 +13,6 @@ AUDIT_RETENTION_DAYS (180 at the least, 等保) and is not purged here.
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select, update
 
 from backend import clock
@@ -32,6 +31,7 @@ from backend.models import (
     Villager,
 )
 from backend.services.audit import Subject, record_audit
+from backend.settings import current_settings
 
 GONE_STATUSES = ("moved_out", "deceased")
 ANONYMOUS = "已注销"
@@ -47,10 +47,10 @@ class PurgeReport:
 
 def purge_expired_data(*, dry_run: bool = False) -> PurgeReport:
     """Anonymise villagers past retention and delete rejected claims' files past retention; audited."""
-    config = current_app.config
+    settings = current_settings()
     now = clock.now()
-    left_before = now - timedelta(days=365 * config["RETENTION_MOVED_OUT_YEARS"])
-    rejected_before = now - timedelta(days=30 * config["RETENTION_REJECTED_MONTHS"])
+    left_before = now - timedelta(days=365 * settings.retention_moved_out_years)
+    rejected_before = now - timedelta(days=30 * settings.retention_rejected_months)
     report = PurgeReport()
     with write_transaction() as session:
         villagers = (
@@ -78,6 +78,7 @@ def purge_expired_data(*, dry_run: bool = False) -> PurgeReport:
             session.rollback()
             return report
         record_audit(
+            session,
             actor=None,
             action="data.purge",
             entity=Subject("villagers"),

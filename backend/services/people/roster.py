@@ -10,12 +10,10 @@ from backend.database import write_transaction
 from backend.errors import InvalidInput
 from backend.extensions import db
 from backend.models import Household, Village, Villager
-from backend.services.access import Caller, require_role
+from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.audit import record_audit, record_personal_read, snapshot
 from backend.services.people.personal_data import get_keyring
 from backend.services.people.records import apply_identity
-
-STAFF = ("committee", "town_admin", "admin")
 
 
 @dataclass
@@ -58,7 +56,7 @@ def import_roster(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Check every row; unless it is a dry run and only if every row is good, create or update the roster."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     errors = _row_errors(parsed)
     report = ImportReport(
         dry_run=dry_run,
@@ -109,6 +107,7 @@ def import_roster(
                         else:
                             villager.phone_cipher = villager.phone_index = villager.phone_masked = None
                     record_audit(
+                        session,
                         actor=caller,
                         action="villager.update",
                         entity=villager,
@@ -125,6 +124,7 @@ def import_roster(
             return report
         session.flush()
         record_audit(
+            session,
             actor=caller,
             action="roster.import",
             entity=village,
@@ -153,7 +153,7 @@ EXPORT_COLUMNS = [
 
 def export_roster(*, caller: Caller, village: Village) -> bytes:
     """The village roster as .xlsx, with ID and phone numbers masked; the export is audited (a read of everyone)."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     record_personal_read(actor=caller, action="roster.export", villager_id=None, village_id=village.id)
     stmt = (
         select(Villager, Household.code)

@@ -13,11 +13,10 @@ from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, InvalidInput
 from backend.models import RuleSet, Village
 from backend.rules import CompiledRuleSet, RuleError, compile_rule_set, run_golden_tests, validate_rule_set
-from backend.services.access import Caller, check_village_in_scope, require_role, scope
+from backend.services.access import STAFF_ROLES, Caller, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit
 from backend.services.paging import paginate
 
-EDITORS = ("committee", "town_admin", "admin")
 IN_FORCE = ("published", "superseded")
 
 
@@ -43,7 +42,7 @@ class NoPublishedRuleSet(InvalidInput):
 
 def list_rule_sets(*, caller: Caller, village_id: int, kind: str | None, limit: int, cursor: str | None) -> dict:
     """Every version of the village's rule sets, newest first."""
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     check_village_in_scope(caller, village_id)
     stmt = scope(select(RuleSet).where(RuleSet.village_id == village_id), RuleSet, caller)
     if kind:
@@ -97,7 +96,7 @@ def create_rule_set_draft(
 
     A draft adopted from a template names the template version and the village's overrides; a copy keeps them.
     """
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     if document is not None and document.get("kind", kind) != kind:
         raise InvalidInput(errors={"document": [f"规则内容的 kind 应为 {kind}"]})
     with write_transaction() as session:
@@ -125,13 +124,13 @@ def create_rule_set_draft(
         )
         session.add(rule_set)
         session.flush()
-        record_audit(actor=caller, action="rule_set.draft", entity=rule_set, after=_summary(rule_set))
+        record_audit(session, actor=caller, action="rule_set.draft", entity=rule_set, after=_summary(rule_set))
         return rule_set
 
 
 def update_rule_set_draft(*, caller: Caller, rule_set: RuleSet, document: dict) -> RuleSet:
     """Replace a draft's document; the editor becomes its drafter (who may then not publish it)."""
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     if document.get("kind", rule_set.kind) != rule_set.kind:
         raise InvalidInput(errors={"document": [f"规则内容的 kind 应为 {rule_set.kind}"]})
     with write_transaction() as session:
@@ -141,7 +140,14 @@ def update_rule_set_draft(*, caller: Caller, rule_set: RuleSet, document: dict) 
         before = _summary(rule_set)
         rule_set.document = _stamped(document, kind=rule_set.kind, version=rule_set.version, effective_from=None)
         rule_set.drafted_by_id = caller.user_id or None
-        record_audit(actor=caller, action="rule_set.update", entity=rule_set, before=before, after=_summary(rule_set))
+        record_audit(
+            session,
+            actor=caller,
+            action="rule_set.update",
+            entity=rule_set,
+            before=before,
+            after=_summary(rule_set),
+        )
         return rule_set
 
 
@@ -161,7 +167,7 @@ def publish_rule_set(*, caller: Caller, rule_set: RuleSet, effective_from: date)
 
     Only a village's first version may take effect in the past: nothing is re-scored retroactively.
     """
-    require_role(caller, *EDITORS)
+    require_role(caller, *STAFF_ROLES)
     with write_transaction() as session:
         # The village row is the publishing mutex: two drafts published at once must not both see the same
         # version as the one to supersede (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises).
@@ -187,16 +193,25 @@ def publish_rule_set(*, caller: Caller, rule_set: RuleSet, effective_from: date)
         rule_set.document = document
         rule_set.status, rule_set.effective_from = "published", effective_from
         rule_set.published_by_id, rule_set.published_at = caller.user_id or None, clock.now()
-        record_audit(actor=caller, action="rule_set.publish", entity=rule_set, after=_summary(rule_set))
+        record_audit(session, actor=caller, action="rule_set.publish", entity=rule_set, after=_summary(rule_set))
         return rule_set
 
 
 def compiled_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
-    """The compiled form of a stored version, compiled once per distinct document (validation is not cheap)."""
-    return _compile(json.dumps(rule_set.document, sort_keys=True, ensure_ascii=False))
+    """The compiled form of a stored version (see `compiled_document`)."""
+    return compiled_document(rule_set.document)
 
 
-@lru_cache(maxsize=64)
+def compiled_document(document: dict) -> CompiledRuleSet:
+    """The compiled form of a rule-set document: the one cache of compiled rule sets, for points and credit.
+
+    Compiling validates, which is not cheap; a published document never changes, so one compilation per distinct
+    content serves every request, recompute and simulation of the process.
+    """
+    return _compile(json.dumps(document, sort_keys=True, ensure_ascii=False))
+
+
+@lru_cache(maxsize=256)
 def _compile(document_json: str) -> CompiledRuleSet:
     try:
         return compile_rule_set(json.loads(document_json))

@@ -10,12 +10,11 @@ from backend.database import write_transaction
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.extensions import db
 from backend.models import RewardItem, Shop, ShopFunding, User, Village
-from backend.services.access import Caller, require_role
+from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.audit import record_audit, snapshot
 from backend.services.auth.passwords import check_password_policy
 from backend.services.auth.sessions import hash_password
 
-STAFF = ("committee", "town_admin", "admin")
 RATE_SCALE = 10000  # yuan_per_point is stored in 1/10000 yuan
 DEFAULT_RATE_E4 = 1000  # 1 point = 0.10 yuan until the village sets its own
 
@@ -99,12 +98,12 @@ def _town_and_village(session, caller: Caller, village_id: int | None) -> tuple[
 
 def create_shop(*, caller: Caller, fields: dict) -> Shop:
     """Register a partner shop of a village (a committee's own by default), or of the whole town (town admin)."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     with write_transaction() as session:
         town_id, village_id = _town_and_village(session, caller, fields.pop("village_id", None))
         shop = Shop(town_id=town_id, village_id=village_id, **fields)
         session.add(shop)
-        record_audit(actor=caller, action="shop.create", entity=shop, after=snapshot(shop))
+        record_audit(session, actor=caller, action="shop.create", entity=shop, after=snapshot(shop))
         return shop
 
 
@@ -116,7 +115,7 @@ def update_shop(*, caller: Caller, shop: Shop, changes: dict) -> Shop:
         before = snapshot(shop)
         for key, value in changes.items():
             setattr(shop, key, value)
-        record_audit(actor=caller, action="shop.update", entity=shop, before=before, after=snapshot(shop))
+        record_audit(session, actor=caller, action="shop.update", entity=shop, before=before, after=snapshot(shop))
         return shop
 
 
@@ -142,7 +141,12 @@ def create_shopkeeper(*, caller: Caller, shop: Shop, username: str, password: st
         )
         session.add(user)
         record_audit(
-            actor=caller, action="shopkeeper.create", entity=user, after=snapshot(user), village_id=shop.village_id
+            session,
+            actor=caller,
+            action="shopkeeper.create",
+            entity=user,
+            after=snapshot(user),
+            village_id=shop.village_id,
         )
         return user
 
@@ -172,7 +176,7 @@ def create_item(*, caller: Caller, shop: Shop, fields: dict) -> RewardItem:
     with write_transaction() as session:
         item = RewardItem(shop_id=shop.id, village_id=shop.village_id, **fields)
         session.add(item)
-        record_audit(actor=caller, action="reward_item.create", entity=item, after=snapshot(item))
+        record_audit(session, actor=caller, action="reward_item.create", entity=item, after=snapshot(item))
         return item
 
 
@@ -186,7 +190,14 @@ def update_item(*, caller: Caller, shop: Shop, item: RewardItem, changes: dict) 
         for key, value in changes.items():
             setattr(item, key, value)
         _check_window(item.active_from, item.active_until)
-        record_audit(actor=caller, action="reward_item.update", entity=item, before=before, after=snapshot(item))
+        record_audit(
+            session,
+            actor=caller,
+            action="reward_item.update",
+            entity=item,
+            before=before,
+            after=snapshot(item),
+        )
         return item
 
 
@@ -216,7 +227,7 @@ def set_funding(
     *, caller: Caller, village: Village, yuan_per_point: Decimal, monthly_budget_points: int | None
 ) -> dict:
     """Set what the village pays per point and how many points its shops may redeem per month."""
-    require_role(caller, *STAFF)
+    require_role(caller, *STAFF_ROLES)
     rate_e4 = int((yuan_per_point * RATE_SCALE).to_integral_value())
     if rate_e4 <= 0 or Decimal(rate_e4) != yuan_per_point * RATE_SCALE:
         raise InvalidInput(errors={"yuan_per_point": ["须为正数，最多 4 位小数。"]})
@@ -229,6 +240,7 @@ def set_funding(
         funding.yuan_per_point_e4, funding.monthly_budget_points = rate_e4, monthly_budget_points
         after = funding_view(village.id, funding)
         record_audit(
+            session,
             actor=caller,
             action="shop_funding.update",
             entity=village,

@@ -4,7 +4,6 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from backend import clock
@@ -12,14 +11,11 @@ from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, Gone, NotFound
 from backend.extensions import db
 from backend.models import PayCode, User
-from backend.services.access import Caller
+from backend.services.access import Caller, NotBound
 from backend.services.shops.gates import redemption_block_reason
+from backend.settings import current_settings
 
 TOKEN_DIGITS = 19
-
-
-class NotBound(Forbidden):
-    status, message = "not_bound", "请先绑定村民身份，再使用付款码。"
 
 
 class RedemptionBlocked(Forbidden):
@@ -52,7 +48,7 @@ def issue_pay_code(*, caller: Caller) -> tuple[str, datetime]:
     with write_transaction() as session:
         user = session.get(User, caller.user_id)
         if user.villager_id is None:
-            raise NotBound()
+            raise NotBound("请先绑定村民身份，再使用付款码。")
         reason = redemption_block_reason(session, user.villager_id)
         if reason:
             raise RedemptionBlocked(reason)
@@ -62,7 +58,7 @@ def issue_pay_code(*, caller: Caller) -> tuple[str, datetime]:
             villager_id=user.villager_id,
             user_id=user.id,
             token_hash=token_hash(token),
-            expires_at=clock.now() + timedelta(seconds=current_app.config["PAY_CODE_SECONDS"]),
+            expires_at=clock.now() + timedelta(seconds=current_settings().pay_code_seconds),
         )
         session.add(code)
         return token, code.expires_at

@@ -9,7 +9,6 @@ import secrets
 from collections import OrderedDict
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,14 +27,15 @@ from backend.models import (
     User,
     Village,
 )
-from backend.services.access import Caller
+from backend.services.access import Caller, NotBound
 from backend.services.audit import record_audit
 from backend.services.idempotency import Claim, keep_answer, record_claim
 from backend.services.ledger.accounts import lock_sale_accounts
 from backend.services.ledger.postings import reverse_transfer, spend_points
 from backend.services.shops.gates import redemption_block_reason
-from backend.services.shops.pay_codes import NotBound, RedemptionBlocked, consume_pay_code
+from backend.services.shops.pay_codes import RedemptionBlocked, consume_pay_code
 from backend.services.webhooks.events import publish_event
+from backend.settings import current_settings
 
 
 class WrongShop(Forbidden):
@@ -330,7 +330,7 @@ def void_redemption(*, caller: Caller, redemption: Redemption) -> Redemption:
     """Undo a sale within REDEMPTION_VOID_HOURS: reversing transfer, stock and budget back; idempotent."""
     if caller.role != "shopkeeper" or caller.shop_id != redemption.shop_id:
         raise WrongShop()
-    hours = current_app.config["REDEMPTION_VOID_HOURS"]
+    hours = current_settings().redemption_void_hours
     with write_transaction() as session:
         sale = session.get(Redemption, redemption.id)
         if sale.status == "voided":
@@ -364,6 +364,7 @@ def void_redemption(*, caller: Caller, redemption: Redemption) -> Redemption:
         _release_budget(session, sale.village_id, sale.month, sale.points)
         sale.void_transfer_id = reversal.id
         record_audit(
+            session,
             actor=caller,
             action="redemption.void",
             entity=sale,
@@ -394,7 +395,7 @@ def place_order(*, caller: Caller, shop: Shop, items: list[dict]) -> ShopOrder:
             items=[{"item_id": item_id, "quantity": quantity} for item_id, quantity in merged.items()],
             points=total,
             status="pending",
-            expires_at=clock.now() + timedelta(minutes=current_app.config["ORDER_PENDING_MINUTES"]),
+            expires_at=clock.now() + timedelta(minutes=current_settings().order_pending_minutes),
         )
         session.add(order)
         return order

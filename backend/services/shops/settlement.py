@@ -3,7 +3,6 @@
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import case, func, select
 
@@ -16,6 +15,7 @@ from backend.services.access import Caller
 from backend.services.audit import record_audit
 from backend.services.paging import paginate
 from backend.services.shops.catalogue import DEFAULT_RATE_E4, amount_fen, can_manage_shop, rate_text
+from backend.settings import current_settings
 
 
 class MonthNotOver(Conflict):
@@ -184,7 +184,7 @@ def close_settlement(*, caller: Caller, shop: Shop, month: str) -> dict:
         raise Forbidden()
     start = month_start(month)
     next_month = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    settle_after = day_bounds(next_month)[0] + timedelta(hours=current_app.config["REDEMPTION_VOID_HOURS"])
+    settle_after = day_bounds(next_month)[0] + timedelta(hours=current_settings().redemption_void_hours)
     if clock.now() < settle_after:
         raise MonthNotOver(month=month)
     with write_transaction() as session:
@@ -204,6 +204,7 @@ def close_settlement(*, caller: Caller, shop: Shop, month: str) -> dict:
             )
             session.add(settlement)
             record_audit(
+                session,
                 actor=caller,
                 action="shop_settlement.close",
                 entity=settlement,

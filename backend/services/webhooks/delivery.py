@@ -10,7 +10,6 @@ import time
 from datetime import UTC, datetime
 
 import requests
-from flask import current_app
 from standardwebhooks.webhooks import Webhook
 
 from backend.database import write_transaction
@@ -18,6 +17,7 @@ from backend.extensions import db
 from backend.models import WebhookDelivery, WebhookSubscription
 from backend.services.outbox import Delivery, PermanentDeliveryError, RetryableDeliveryError
 from backend.services.people.personal_data import get_keyring
+from backend.settings import current_settings
 
 
 def signed_request(secret: str, webhook_id: str, body: str, *, at: datetime | None = None) -> dict:
@@ -48,7 +48,7 @@ def deliver_webhook(delivery: Delivery) -> None:
             subscription.url,
             data=body.encode(),
             headers=signed_request(secret, delivery.message_id, body),
-            timeout=current_app.config["WEBHOOK_TIMEOUT_SECONDS"],
+            timeout=current_settings().webhook_timeout_seconds,
             allow_redirects=False,
         )
         status = response.status_code

@@ -90,6 +90,7 @@ def create_subscription(
         session.add(subscription)
         session.flush()
         record_audit(
+            session,
             actor=caller,
             action="webhook_subscription.create",
             entity=subscription,
@@ -106,7 +107,7 @@ def update_subscription(*, caller: Caller, subscription: WebhookSubscription, ch
             setattr(subscription, key, sorted(set(value)) if key == "event_types" else value)
         after = {"url": subscription.url, "event_types": subscription.event_types, "is_active": subscription.is_active}
         record_audit(
-            actor=caller, action="webhook_subscription.update", entity=subscription, before=before, after=after
+            session, actor=caller, action="webhook_subscription.update", entity=subscription, before=before, after=after
         )
         return subscription
 
@@ -117,7 +118,7 @@ def rotate_subscription_secret(*, caller: Caller, subscription: WebhookSubscript
     with write_transaction() as session:
         subscription = session.merge(subscription)
         subscription.secret_cipher = get_keyring().encrypt(secret)
-        record_audit(actor=caller, action="webhook_subscription.rotate_secret", entity=subscription)
+        record_audit(session, actor=caller, action="webhook_subscription.rotate_secret", entity=subscription)
     return SubscriptionWithSecret(subscription, secret)
 
 
@@ -139,6 +140,7 @@ def redeliver(*, caller: Caller, subscription: WebhookSubscription, outbox_messa
             return message  # already on its way
         requeue_message(session, message)
         record_audit(
+            session,
             actor=caller,
             action="webhook.redeliver",
             entity=message,

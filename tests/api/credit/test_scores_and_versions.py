@@ -9,7 +9,7 @@ from backend.models import CreditSnapshot
 from backend.services.credit import snapshots
 from tests.api.credit.conftest import credit_document, make_credit_rule_set
 from tests.api.credit.helpers import line_of, my_credit, record_violation
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import auth, make_village, make_villager, make_villager_user
 
 
@@ -38,7 +38,7 @@ def test_committee_and_town_see_a_villagers_credit_other_villages_do_not(client,
 
 def test_unbound_villager_has_no_credit_page(client, world):
     response = client.get("/api/v1/me/credit", headers=auth(make_villager_user()))
-    assert (response.status_code, body(response)["status"]) == (409, "not_bound")
+    assert (response.status_code, body(response)["status"]) == (403, "not_bound")
 
 
 def test_each_entry_is_scored_under_the_version_in_force_on_its_date(client, world, frozen):
@@ -93,7 +93,7 @@ def test_recompute_in_worker_processes_writes_the_same_snapshots(app, client, wo
     columns = (CreditSnapshot.villager_id, CreditSnapshot.score, CreditSnapshot.level, CreditSnapshot.rule_version)
 
     def recompute(workers):
-        app.config["CREDIT_RECOMPUTE_WORKERS"] = workers
+        use_settings(monkeypatch, app, credit_recompute_workers=workers)
         result = runner.invoke(args=["credit", "recompute", "--all"])
         assert result.exit_code == 0, result.output
         assert "3 snapshots in 2 villages" in result.output

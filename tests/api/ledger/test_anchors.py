@@ -18,16 +18,19 @@ from backend.models.append_only import append_only_statements, drop_append_only_
 from backend.services.ledger.integrity import entry_hash, head_leaf, merkle_root
 from tests.api.ledger.helpers import earn, spend
 from tests.api.ledger.test_tampering import drop_triggers, restore_triggers
+from tests.conftest import use_settings
 from tests.factories import make_village, make_villager
 
 GUARDED = ("ledger_transfers", "ledger_checkpoints", "ledger_checkpoint_heads")
 
 
 @pytest.fixture
-def anchored(app, tmp_path):
+def anchored(app, tmp_path, monkeypatch):
     key_path = tmp_path / "anchor-key.pem"
     write_new_private_key(key_path)
-    app.config.update(LEDGER_ANCHOR_FILE=str(tmp_path / "anchors.jsonl"), LEDGER_SIGNING_KEY_FILE=str(key_path))
+    use_settings(
+        monkeypatch, app, ledger_anchor_file=str(tmp_path / "anchors.jsonl"), ledger_signing_key_file=str(key_path)
+    )
     return tmp_path / "anchors.jsonl"
 
 
@@ -183,9 +186,10 @@ def test_verify_with_only_the_public_key_and_a_deleted_tail(app, runner, anchore
     last = earn(person, 3)
     checkpoint(runner)
     public = tmp_path / "anchor.pub"
-    from backend.services.ledger.anchors import signing_key_from_config
+    from backend.services.ledger.anchors import anchor_signing_key
+    from backend.settings import current_settings
 
-    public.write_text(public_pem(signing_key_from_config(app.config).public_key()))
+    public.write_text(public_pem(anchor_signing_key(current_settings()).public_key()))
     entry = db.session.execute(select(Entry).where(Entry.transfer_id == last.id, Entry.amount == 3)).scalar_one()
     try:
         drop_triggers()
@@ -207,7 +211,9 @@ def test_new_key_never_overwrites(runner, tmp_path):
     assert again.exit_code != 0 and "never overwritten" in again.output
 
 
-def test_anchors_are_time_stamped_by_a_tsa_and_the_stamp_is_checked(app, runner, anchored, httpserver, tmp_path):
+def test_anchors_are_time_stamped_by_a_tsa_and_the_stamp_is_checked(
+    app, runner, anchored, httpserver, tmp_path, monkeypatch
+):
     from cryptography.hazmat.primitives import serialization
     from rfc3161_client import TimestampRequestBuilder
     from rfc3161_client.base import HashAlgorithm
@@ -221,7 +227,7 @@ def test_anchors_are_time_stamped_by_a_tsa_and_the_stamp_is_checked(app, runner,
     )
     roots = tmp_path / "tsa-roots.pem"
     roots.write_bytes(root.public_bytes(serialization.Encoding.PEM))
-    app.config.update(LEDGER_TSA_URL=httpserver.url_for("/tsa"))
+    use_settings(monkeypatch, app, ledger_tsa_url=httpserver.url_for("/tsa"))
     earn(make_villager(make_village()), 10)
     result = checkpoint(runner)
     assert "anchored and time-stamped" in result.output
@@ -237,8 +243,8 @@ def test_anchors_are_time_stamped_by_a_tsa_and_the_stamp_is_checked(app, runner,
     assert bad.exit_code == 1 and "anchor line 1: time stamp does not verify" in bad.output
 
 
-def test_an_unreachable_tsa_still_anchors_and_says_the_stamp_is_missing(app, runner, anchored):
-    app.config.update(LEDGER_TSA_URL="http://127.0.0.1:9/tsa")
+def test_an_unreachable_tsa_still_anchors_and_says_the_stamp_is_missing(app, runner, anchored, monkeypatch):
+    use_settings(monkeypatch, app, ledger_tsa_url="http://127.0.0.1:9/tsa")
     earn(make_villager(make_village()), 10)
     result = runner.invoke(args=["ledger", "checkpoint"])
     assert result.exit_code == 0 and "anchored in" in result.output

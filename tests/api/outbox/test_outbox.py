@@ -20,7 +20,7 @@ from backend.services.outbox import (
     register_handler,
 )
 from tests.api.ledger.test_concurrency import run_threads
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.engagement_factories import make_dead_letter
 from tests.factories import auth, make_staff, make_village, make_villager, make_villager_user
 
@@ -111,7 +111,7 @@ def test_a_retryable_failure_backs_off_and_the_retry_keeps_the_message_id(app, m
 
 
 def test_backoff_grows_exponentially_and_the_last_attempt_dead_letters(app, monkeypatch):
-    app.config["OUTBOX_MAX_ATTEMPTS"] = 4
+    use_settings(monkeypatch, app, outbox_max_attempts=4)
 
     def refuse(_delivery):
         raise RetryableDeliveryError("busy")

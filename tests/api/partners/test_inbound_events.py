@@ -12,7 +12,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, EventMapping, InboundEvent, PointAward, Transfer
 from backend.services.ledger.balances import villager_balance
 from tests.activities_factories import make_rule_set
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import auth, make_staff, make_town, make_village, make_villager, make_villager_user, new_id_number
 
 SECRET = "whsec_" + base64.b64encode(b"governance-platform-test-secret!").decode()
@@ -21,8 +21,8 @@ ID_NUMBER = new_id_number()
 
 
 @pytest.fixture
-def platform(app):
-    app.config["GOVERNANCE_WEBHOOK_SECRETS"] = SECRET
+def platform(app, monkeypatch):
+    use_settings(monkeypatch, app, governance_webhook_secrets=(SECRET,))
     village = make_village(make_town(), code="QT01", name="东村")
     make_rule_set(village)
     villager = make_villager(village, name="王大明", id_number=ID_NUMBER)
@@ -171,8 +171,8 @@ def test_missing_or_garbled_signature_headers_are_refused(client, platform):
     assert counts() == (0, 0, 0) and len(refusals()) == 2
 
 
-def test_a_rotated_secret_is_accepted_beside_the_new_one(client, platform, app):
-    app.config["GOVERNANCE_WEBHOOK_SECRETS"] = f"{OTHER_SECRET} {SECRET}"
+def test_a_rotated_secret_is_accepted_beside_the_new_one(client, platform, app, monkeypatch):
+    use_settings(monkeypatch, app, governance_webhook_secrets=(OTHER_SECRET, SECRET))
     assert post(client, event()).status_code == 200
 
 

@@ -11,6 +11,7 @@ from backend.adapters.signing import write_new_private_key
 from backend.extensions import db
 from backend.models import AuditEntry
 from backend.models.append_only import append_only_statements, drop_append_only_statements
+from tests.conftest import use_settings
 
 
 @pytest.fixture
@@ -91,11 +92,13 @@ def test_an_entry_slipped_in_behind_the_seal_is_caught(runner, entries):
     assert result.exit_code == 1 and "not in the chain" in result.output
 
 
-def test_the_ledger_anchor_signs_the_audit_head_and_a_rewritten_chain_is_caught(app, runner, entries, tmp_path):
+def test_the_ledger_anchor_signs_the_audit_head_and_a_rewritten_chain_is_caught(
+    app, runner, entries, tmp_path, monkeypatch
+):
     key = tmp_path / "anchor-key.pem"
     write_new_private_key(key)
     anchors = tmp_path / "anchors.jsonl"
-    app.config.update(LEDGER_ANCHOR_FILE=str(anchors), LEDGER_SIGNING_KEY_FILE=str(key))
+    use_settings(monkeypatch, app, ledger_anchor_file=str(anchors), ledger_signing_key_file=str(key))
     done = runner.invoke(args=["ledger", "checkpoint"])
     assert done.exit_code == 0 and "head at seal 5" in done.output, done.output
     assert _verify(runner, "--anchors", str(anchors)).exit_code == 0

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backend import clock
 from backend.extensions import db
 from backend.models import AuditEntry, User
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import PASSWORD, auth, make_staff, make_village, make_villager, make_villager_user
 from tests.shop_factories import make_shop
 
@@ -91,8 +91,8 @@ def test_an_account_set_up_by_someone_else_changes_its_password_first(client):
 
 
 @pytest.fixture
-def totp_required(app):
-    app.config["TOTP_REQUIRED_ROLES"] = "town_admin city_admin admin"
+def totp_required(app, monkeypatch):
+    use_settings(monkeypatch, app, totp_required_roles=("town_admin", "city_admin", "admin"))
 
 
 def _enrol(client, username):

@@ -10,7 +10,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, BudgetUsage, Villager
 from backend.services.ledger.balances import villager_balance
 from tests.api.shops.conftest import redeem, state
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import auth, make_villager, make_villager_user
 from tests.shop_factories import give_points, make_item, make_shop, make_shopkeeper, new_pay_code, set_funding
 
@@ -304,7 +304,7 @@ def test_void_after_the_window_is_409(client, world, monkeypatch):
 
 
 def test_void_window_is_configurable(client, world, app, monkeypatch):
-    monkeypatch.setitem(app.config, "REDEMPTION_VOID_HOURS", 1)
+    use_settings(monkeypatch, app, redemption_void_hours=1)
     sale = body(
         redeem(
             client,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import AuditEntry, PointAward, User
 from tests.api.submissions.conftest import make_photo
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import auth, make_staff, make_villager, make_villager_user
 
 
@@ -184,7 +184,7 @@ def test_committee_of_another_village_cannot_review(v):
 
 
 def test_large_award_waits_for_a_second_different_member(app, v, monkeypatch):
-    monkeypatch.setitem(app.config, "REVIEW_SECOND_APPROVAL_ABOVE", 4)
+    use_settings(monkeypatch, app, review_second_approval_above=4)
     claim = v.submit_photo(make_photo())
 
     first = v.decide(claim["id"], "approve", v.cw1, amount=5)
@@ -212,13 +212,13 @@ def test_large_award_waits_for_a_second_different_member(app, v, monkeypatch):
 
 
 def test_small_award_needs_one_approval(app, v, monkeypatch):
-    monkeypatch.setitem(app.config, "REVIEW_SECOND_APPROVAL_ABOVE", 4)
+    use_settings(monkeypatch, app, review_second_approval_above=4)
     claim = v.submit_photo(make_photo())
     assert body(v.decide(claim["id"], "approve", v.cw1, amount=4))["status"] == "approved"
 
 
 def test_second_member_may_reject_instead(app, v, monkeypatch):
-    monkeypatch.setitem(app.config, "REVIEW_SECOND_APPROVAL_ABOVE", 4)
+    use_settings(monkeypatch, app, review_second_approval_above=4)
     claim = v.submit_photo(make_photo())
     v.decide(claim["id"], "approve", v.cw1, amount=5)
     rejected = v.decide(claim["id"], "reject", v.cw2, reason="不是本村")
@@ -289,7 +289,7 @@ def test_villager_cannot_see_the_review_queue(v):
 
 
 def test_second_approval_may_confirm_the_proposed_points_of_a_fixed_rule(app, v, monkeypatch):
-    monkeypatch.setitem(app.config, "REVIEW_SECOND_APPROVAL_ABOVE", 5)
+    use_settings(monkeypatch, app, review_second_approval_above=5)
     claim = v.submit_speak()
     first = body(v.decide(claim["id"], "approve", v.cw1))
     assert (first["status"], first["proposed_points"]) == ("awaiting_second_approval", 10)

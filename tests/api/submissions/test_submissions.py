@@ -3,7 +3,7 @@
 import io
 
 from tests.api.submissions.conftest import altered_copy, make_photo
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import auth, make_staff, make_villager, make_villager_user
 
 
@@ -139,7 +139,7 @@ def test_duplicate_in_another_village_is_not_flagged(v, client):
 
 
 def test_near_duplicate_threshold_is_configurable(app, v, monkeypatch):
-    monkeypatch.setitem(app.config, "PHOTO_DUPLICATE_DISTANCE", 0)
+    use_settings(monkeypatch, app, photo_duplicate_distance=0)
     photo = make_photo(seed=11)
     v.submit_photo(photo)
     second = v.submit_photo(altered_copy(photo))

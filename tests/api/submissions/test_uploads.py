@@ -12,7 +12,7 @@ from backend import clock
 from backend.extensions import db
 from backend.models.submissions import Upload
 from tests.api.submissions.conftest import make_photo
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import auth, make_staff, make_village, make_villager, make_villager_user
 
 GPS_IFD = 0x8825
@@ -81,7 +81,7 @@ def test_gif_is_refused_as_photo_format(v):
 
 
 def test_photo_with_too_many_pixels_is_refused(app, v, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_PHOTO_PIXELS", 1000)
+    use_settings(monkeypatch, app, max_photo_pixels=1000)
     response = v.upload(make_photo(size=(100, 100)))
     assert response.status_code == 422
     assert body(response)["errors"] == {"file": ["照片像素过多，请缩小后再上传。"]}
@@ -141,7 +141,7 @@ def test_voice_files_are_recognised_by_their_magic_bytes(v, name, content_type):
 
 
 def test_voice_file_over_its_limit_is_413(app, v, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_VOICE_MB", 1)
+    use_settings(monkeypatch, app, max_voice_mb=1)
     response = v.upload(b"#!AMR\n" + b"\x00" * (1024 * 1024 + 1), name="voice.amr")
     assert response.status_code == 413
     assert body(response)["status"] == "payload_too_large"

@@ -7,7 +7,7 @@ import pytest
 from werkzeug import Response
 
 from tests.api.submissions.conftest import make_photo
-from tests.conftest import body
+from tests.conftest import body, use_settings
 from tests.factories import auth
 
 TOKEN = "callback-token-for-tests"
@@ -17,10 +17,14 @@ PUBLIC = "https://village.example"
 @pytest.fixture
 def wechat(app, httpserver, monkeypatch):
     """WeChat configured for real, against the fake server; returns the bodies WeChat received per path."""
-    monkeypatch.setitem(app.config, "DEMO_MODE", False)
-    monkeypatch.setitem(app.config, "WECHAT_API_BASE", httpserver.url_for(""))
-    monkeypatch.setitem(app.config, "WECHAT_CALLBACK_TOKEN", TOKEN)
-    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", PUBLIC)
+    use_settings(
+        monkeypatch,
+        app,
+        demo_mode=False,
+        wechat_api_base=httpserver.url_for(""),
+        wechat_callback_token=TOKEN,
+        public_base_url=PUBLIC,
+    )
     httpserver.expect_request("/cgi-bin/stable_token", method="POST").respond_with_json(
         {"access_token": "T-1", "expires_in": 7200}
     )
