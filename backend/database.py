@@ -44,6 +44,17 @@ def write_transaction() -> Iterator[Session]:
     On SQLite this is BEGIN IMMEDIATE (SQLAlchemy's with_for_update() does nothing there); on PostgreSQL
     writers additionally lock their rows with SELECT ... FOR UPDATE in a fixed order.
     """
+    session = begin_write()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def begin_write() -> Session:
+    """The request's session with a write transaction begun (see `write_transaction`); the caller ends it."""
     session = db.session()  # the real Session behind the scoped proxy
     if session.get_bind().dialect.name == "sqlite":
         if session.in_transaction():
@@ -54,9 +65,4 @@ def write_transaction() -> Iterator[Session]:
     # On PostgreSQL a read transaction already begun simply goes on as the write: under READ COMMITTED each
     # statement sees the latest commits and writers lock their rows themselves, so ending it would only cost a
     # COMMIT, a pool checkout with its ping, and a BEGIN.
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    return session

@@ -1,6 +1,7 @@
 """Plain factory functions with defaults; each commits what it makes."""
 
 import itertools
+import uuid
 from datetime import date
 
 from argon2 import PasswordHasher
@@ -113,3 +114,8 @@ def tokens_for(user: User):
 def auth(user: User) -> dict:
     """Authorization header of a fresh sign-in of `user`."""
     return {"Authorization": f"Bearer {tokens_for(user).access_token}"}
+
+
+def keyed(headers: dict) -> dict:
+    """`headers` with a fresh Idempotency-Key, as a client sends with each new operation."""
+    return {**headers, "Idempotency-Key": str(uuid.uuid4())}

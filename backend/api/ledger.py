@@ -1,29 +1,16 @@
 """Points: a villager's own history, committee adjustments, and who is about to lose points."""
 
-from flask import request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
-from backend.errors import BadRequest, InvalidInput
+from backend.api.idempotency import idempotent
 from backend.models import Village, Villager
 from backend.services import ledger
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="积分账本")
-
-IDEMPOTENCY_HEADER = {
-    "in": "header",
-    "name": "Idempotency-Key",
-    "required": True,
-    "schema": {"type": "string", "maxLength": 100},
-    "description": "One key per intended adjustment (e.g. a UUID); a retry with the same key replays it.",
-}
-
-
-class MissingIdempotencyKey(BadRequest):
-    status, message = "idempotency_key_missing", "缺少 Idempotency-Key 请求头。"
 
 
 class LedgerEntryOut(OutSchema):
@@ -93,19 +80,14 @@ def my_ledger(args, caller):
 
 
 @blp.post("/villagers/<int:villager_id>/point-adjustments")
+@idempotent
 @blp.arguments(AdjustmentIn)
 @blp.response(201, AdjustmentOut)
-@blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @signed_in(*STAFF_ROLES)
-def adjust(args, villager_id, caller):
+def adjust(args, villager_id, caller, claim):
     """Add or deduct points by hand, with a reason (audited). The same Idempotency-Key replays the first."""
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if not key:
-        raise MissingIdempotencyKey()
-    if len(key) > 100:
-        raise InvalidInput(errors={"Idempotency-Key": ["Idempotency-Key 太长（最多 100 个字符）。"]})
     villager = get_scoped_or_404(Villager, villager_id, caller)
-    return ledger.adjust_points(caller=caller, villager=villager, idempotency_key=key, **args)
+    return ledger.adjust_points(caller=caller, villager=villager, claim=claim, **args)
 
 
 @blp.get("/villages/<int:village_id>/expiring-points")

@@ -5,7 +5,7 @@ from marshmallow import fields, validate
 
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema
-from backend.api.idempotency import HEADER_DOC, idempotent
+from backend.api.idempotency import idempotent
 from backend.api.rulesets import RuleSetOut
 from backend.services.city import adoption, templates
 
@@ -174,11 +174,10 @@ def list_templates(args, caller):
 @idempotent
 @blp.arguments(TemplateIn)
 @blp.response(201, TemplateOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in(*templates.MANAGERS)
-def create_template(args, caller):
+def create_template(args, caller, claim):
     """A template of a city (`city_id`) or a town (`town_id`) the caller manages."""
-    return templates.create_template(caller=caller, **args)
+    return templates.create_template(caller=caller, claim=claim, **args)
 
 
 @blp.get("/rule-templates/<int:template_id>")
@@ -192,12 +191,11 @@ def get_template(template_id, caller):
 @idempotent
 @blp.arguments(TemplateVersionIn)
 @blp.response(201, TemplateVersionOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in(*templates.MANAGERS)
-def draft_version(args, template_id, caller):
+def draft_version(args, template_id, caller, claim):
     """A draft version from `document` and `allowed`, or a copy of the latest published one."""
     template = templates.get_template(caller=caller, template_id=template_id)
-    return templates.draft_template_version(caller=caller, template=template, **args)
+    return templates.draft_template_version(caller=caller, template=template, claim=claim, **args)
 
 
 @blp.get("/rule-templates/<int:template_id>/adoption")
@@ -257,13 +255,12 @@ def diff_version(args, version_id, caller):
 @idempotent
 @blp.arguments(AdoptIn)
 @blp.response(201, AdoptOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in("committee", "town_admin", "admin")
-def adopt_template(args, caller):
+def adopt_template(args, caller, claim):
     """The village's own draft from a published template version: its `amounts` (within the allowed ranges) and
     `extra_rules`; then simulate, validate and publish it like any draft (a second person publishes)."""
     version = templates.get_template_version(caller=caller, version_id=args.pop("template_version_id"))
-    return adoption.adopt_template_version(caller=caller, version=version, **args)
+    return adoption.adopt_template_version(caller=caller, version=version, claim=claim, **args)
 
 
 @blp.get("/villages/<int:village_id>/template-updates")

@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.idempotency import idempotent
 from backend.models import Lesson, Poll
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import lessons, polls
@@ -115,12 +116,14 @@ def get_poll(poll_id, caller):
 
 
 @blp.post("/polls/<int:poll_id>/votes")
+@idempotent(required=False)
 @blp.arguments(VoteIn)
 @blp.response(201, VoteOut)
 @signed_in("villager")
-def vote(args, poll_id, caller):
+def vote(args, poll_id, caller, claim):
     """One ballot per adult, or per household when the poll says so; earns the voting points."""
-    return polls.cast_vote(caller=caller, poll=get_scoped_or_404(Poll, poll_id, caller), option_id=args["option_id"])
+    poll = get_scoped_or_404(Poll, poll_id, caller)
+    return polls.cast_vote(caller=caller, poll=poll, option_id=args["option_id"], claim=claim)
 
 
 @blp.get("/polls/<int:poll_id>/results")
@@ -213,10 +216,11 @@ def get_lesson(lesson_id, caller):
 
 
 @blp.post("/lessons/<int:lesson_id>/completions")
+@idempotent(required=False)
 @blp.arguments(CompletionIn)
 @blp.response(200, CompletionOut)
 @signed_in("villager")
-def complete_lesson(args, lesson_id, caller):
+def complete_lesson(args, lesson_id, caller, claim):
     """Grade the quiz: a first pass earns points; a failure lists the wrong questions and may be retried."""
     lesson = get_scoped_or_404(Lesson, lesson_id, caller)
-    return lessons.complete_lesson(caller=caller, lesson=lesson, answers=args["answers"])
+    return lessons.complete_lesson(caller=caller, lesson=lesson, answers=args["answers"], claim=claim)

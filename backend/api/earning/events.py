@@ -10,6 +10,7 @@ from backend.adapters.qr import qr_png
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
 from backend.api.earning.activities import ANYONE, ListArgs, UtcDateTime
+from backend.api.idempotency import idempotent
 from backend.models import Event
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import events
@@ -135,12 +136,14 @@ def event_qr_png(event_id, caller):
 
 
 @blp.post("/events/<int:event_id>/check-ins")
+@idempotent(required=False)
 @blp.arguments(CheckInIn)
 @blp.response(201, CheckInResultOut)
 @signed_in("villager")
-def check_in(args, event_id, caller):
+def check_in(args, event_id, caller, claim):
+    """Check in with the scanned code (and the phone's location for a geofenced event); books the points."""
     event = get_scoped_or_404(Event, event_id, caller)
-    return events.check_in(caller=caller, event=event, **args)
+    return events.check_in(caller=caller, event=event, claim=claim, **args)
 
 
 @blp.get("/events/<int:event_id>/check-ins")

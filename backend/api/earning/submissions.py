@@ -9,6 +9,7 @@ from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.idempotency import idempotent
 from backend.models import Villager
 from backend.models.submissions import SUBMISSION_STATUSES, SUBMISSION_TYPES, Submission
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
@@ -182,23 +183,25 @@ def get_media(args, key):
 
 
 @blp.post("/submissions")
+@idempotent
 @blp.arguments(ClaimIn, location="json_or_multipart")
 @blp.response(201, MySubmissionOut)
 @signed_in("villager")
-def create_submission(args, caller):
+def create_submission(args, caller, claim):
     """A speak or photo claim: JSON with file_ids from /uploads, or multipart with one `photo` file."""
     photo = args.pop("photo")
-    return submissions.create_submission(caller=caller, photo=photo.read() if photo else None, **args)
+    return submissions.create_submission(caller=caller, claim=claim, photo=photo.read() if photo else None, **args)
 
 
 @blp.post("/villagers/<int:villager_id>/assisted-submissions")
+@idempotent
 @blp.arguments(SubmissionIn)
 @blp.response(201, ReviewSubmissionOut)
 @signed_in("committee")
-def create_assisted_submission(args, villager_id, caller):
+def create_assisted_submission(args, villager_id, caller, claim):
     """Record a claim for a villager without a smartphone; another committee member reviews it."""
     villager = get_scoped_or_404(Villager, villager_id, caller)
-    return submissions.create_assisted_submission(caller=caller, villager=villager, **args)
+    return submissions.create_assisted_submission(caller=caller, villager=villager, claim=claim, **args)
 
 
 @blp.get("/submissions/<int:submission_id>")

@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from backend.api.auth_hooks import signed_in
 from backend.api.common import PageArgs, page_schema
-from backend.api.idempotency import HEADER_DOC, idempotent
+from backend.api.idempotency import idempotent
 from backend.api.partners.schemas import (
     AccessOut,
     ConsentIn,
@@ -36,15 +36,14 @@ def list_my_consents(args, caller):
 @idempotent
 @blp.arguments(ConsentIn)
 @blp.response(201, ConsentOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in("villager")
-def grant_consent(args, caller):
+def grant_consent(args, caller, claim):
     """Let one institution read a minimal credit report for one purpose, until `expires_on` (at most 90 days).
 
     `shares` picks from level, score_band, reasons, points_band; ID number, phone, address and entries are never
     shared. 409 while a live consent for the same institution and purpose exists; 422 bad input.
     """
-    return consents.grant_consent(caller=caller, **args)
+    return consents.grant_consent(caller=caller, claim=claim, **args)
 
 
 @blp.delete("/me/consents/<int:consent_id>")
@@ -92,11 +91,10 @@ def get_institution(institution_id, caller):
 @idempotent
 @blp.arguments(InstitutionIn)
 @blp.response(201, InstitutionCredentialsOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in("admin")
-def register_institution(args, caller):
+def register_institution(args, caller, claim):
     """Register a bank as an OAuth client; the answer carries its client secret, shown this once."""
-    return institutions.register_institution(caller=caller, **args)
+    return institutions.register_institution(caller=caller, claim=claim, **args)
 
 
 @blp.patch("/institutions/<int:institution_id>")

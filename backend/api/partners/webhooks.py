@@ -5,7 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates
 
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
-from backend.api.idempotency import HEADER_DOC, idempotent
+from backend.api.idempotency import idempotent
 from backend.models.webhooks import WEBHOOK_EVENT_TYPES
 from backend.services.webhooks import subscriptions
 from backend.settings import current_settings
@@ -84,12 +84,11 @@ def list_subscriptions(caller):
 @idempotent
 @blp.arguments(SubscriptionIn)
 @blp.response(201, SubscriptionSecretOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in(*subscriptions.MANAGERS)
-def create_subscription(args, caller):
+def create_subscription(args, caller, claim):
     """Send these event types of a town's (or city's) villages to `url`, signed per Standard Webhooks with the
     secret in the answer (shown once); retried with backoff until the receiver answers 2xx."""
-    return subscriptions.create_subscription(caller=caller, **args)
+    return subscriptions.create_subscription(caller=caller, claim=claim, **args)
 
 
 @blp.get("/webhook-subscriptions/<int:subscription_id>")

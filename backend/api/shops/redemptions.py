@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from backend.adapters.qr import qr_png
 from backend.api.auth_hooks import signed_in
 from backend.api.common import PageArgs, page_schema
-from backend.api.idempotency import HEADER_DOC, idempotency_claim, idempotent, kept_response
+from backend.api.idempotency import idempotent
 from backend.api.ratelimit import limiter
 from backend.api.shops.schemas import OrderOut, PayCodeOut, ReceiptOut, RedeemIn, RejectIn, TokenArgs
 from backend.services.shops import pay_codes as paycodes
@@ -47,22 +47,17 @@ def pay_code_png(args, caller):
 @idempotent
 @blp.arguments(RedeemIn)
 @blp.response(201, ReceiptOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in("shopkeeper")
-def redeem(args, caller):
+def redeem(args, caller, claim):
     """Scan-to-pay by the shop's shopkeeper: code consumed, points spent oldest first, stock taken, receipt.
 
     Requires an `Idempotency-Key` header (Stripe semantics, keys scoped to the caller and kept at least 24 hours):
-    a retry with the same key and body replays the first answer; another body with that key gets 422; a retry
-    while the first is still running gets 409; without the header 400.
+    a retry with the same key and body replays the first answer; another body with that key gets 409
+    `idempotency_key_reused`; a retry while the first is still running gets 409; without the header 400.
     Refusals: 404 unknown code, 410 expired code, 409 used code / insufficient points / out of stock / monthly
     limit / village budget, 403 shopkeeper of another shop or blocked villager, 422 bad input.
     """
-    claim = idempotency_claim(ReceiptOut(), 201)
-    redemption.redeem_points(
-        caller=caller, shop_id=args["shop_id"], pay_code=args["pay_code"], items=args["items"], claim=claim
-    )
-    return kept_response(claim)
+    return redemption.redeem_points(caller=caller, claim=claim, **args)
 
 
 @blp.post("/redemptions/<int:redemption_id>/void")

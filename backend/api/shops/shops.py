@@ -9,6 +9,7 @@ from backend import clock
 from backend.adapters.qr import qr_png
 from backend.api.auth_hooks import signed_in
 from backend.api.common import page_schema
+from backend.api.idempotency import idempotent
 from backend.api.shops.schemas import (
     FundingIn,
     FundingOut,
@@ -120,12 +121,14 @@ def shop_qr(shop_id, caller):
 
 
 @blp.post("/shops/<int:shop_id>/orders")
+@idempotent
 @blp.arguments(OrderIn)
 @blp.response(201, OrderOut)
 @signed_in("villager")
-def place_order(args, shop_id, caller):
+def place_order(args, shop_id, caller, claim):
     """After scanning the shop QR code: ask for items; nothing is spent until the shopkeeper confirms."""
-    return redemption.place_order(caller=caller, shop=shops.get_shop_or_404(shop_id, caller), items=args["items"])
+    shop = shops.get_shop_or_404(shop_id, caller)
+    return redemption.place_order(caller=caller, shop=shop, items=args["items"], claim=claim)
 
 
 @blp.get("/shops/<int:shop_id>/orders")

@@ -15,6 +15,7 @@ from backend.rules.templates import apply_overrides, diff_rule_sets
 from backend.services.access import STAFF_ROLES, Caller, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit
 from backend.services.city.templates import get_template, latest_published, visible_templates
+from backend.services.idempotency import Claim
 from backend.services.rulesets.versions import create_rule_set_draft
 
 
@@ -34,7 +35,13 @@ def _owns(template: RuleTemplate, village: Village) -> bool:
 
 
 def adopt_template_version(
-    *, caller: Caller, village_id: int, version: RuleTemplateVersion, amounts: dict, extra_rules: list
+    *,
+    caller: Caller,
+    village_id: int,
+    version: RuleTemplateVersion,
+    amounts: dict,
+    extra_rules: list,
+    claim: Claim | None = None,
 ) -> dict:
     """The village's own draft from a template version, its amounts and extra rules applied.
 
@@ -63,6 +70,7 @@ def adopt_template_version(
         document=document,
         template_version_id=version.id,
         overrides={"amounts": dict(amounts), "extra_rules": list(extra_rules)},
+        claim=claim,
     )
     return {"rule_set": rule_set, "template_version": version, "dropped_golden_tests": dropped}
 

@@ -18,6 +18,7 @@ from backend.rules import run_golden_tests, validate_rule_set
 from backend.rules.templates import check_allowed
 from backend.services.access import Caller, oversees, require_role
 from backend.services.audit import record_audit
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.rulesets.versions import GoldenTestsFailed, RuleSetInvalidError
 
 MANAGERS = ("town_admin", "city_admin", "admin")
@@ -94,13 +95,20 @@ def list_templates(*, caller: Caller, kind: str | None) -> list[RuleTemplate]:
 
 
 def create_template(
-    *, caller: Caller, kind: str, code: str, name: str, city_id: int | None, town_id: int | None
+    *,
+    caller: Caller,
+    kind: str,
+    code: str,
+    name: str,
+    city_id: int | None,
+    town_id: int | None,
+    claim: Claim | None = None,
 ) -> RuleTemplate:
     """A new, empty template of a city or a town the caller manages."""
     require_role(caller, *MANAGERS)
     if (city_id is None) == (town_id is None):
         raise InvalidInput(errors={"city_id": ["请指定市或镇之一。"]})
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         owner = session.get(City, city_id) if city_id is not None else session.get(Town, town_id)
         template = RuleTemplate(kind=kind, code=code, name=name, city_id=city_id, town_id=town_id)
         if owner is None or not may_manage(caller, template):
@@ -132,13 +140,19 @@ def _stamped(document: dict, kind: str, version: int) -> dict:
 
 
 def draft_template_version(
-    *, caller: Caller, template: RuleTemplate, document: dict | None, allowed: dict | None, notes: str | None
+    *,
+    caller: Caller,
+    template: RuleTemplate,
+    document: dict | None,
+    allowed: dict | None,
+    notes: str | None,
+    claim: Claim | None = None,
 ) -> RuleTemplateVersion:
     """A new draft version: from `document`, or a copy of the latest published version to edit."""
     _managed(caller, template)
     if document is not None and document.get("kind", template.kind) != template.kind:
         raise InvalidInput(errors={"document": ["规则内容的 kind 应与模板一致。"]})
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         # The template row serialises version numbers of two drafts started at once (PostgreSQL).
         session.execute(select(RuleTemplate.id).where(RuleTemplate.id == template.id).with_for_update())
         previous = latest_published(session, template.id)

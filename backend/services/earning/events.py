@@ -16,6 +16,7 @@ from backend.models import Event, EventCheckIn, Villager
 from backend.services.access import STAFF_ROLES, Caller, bound_villager, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.awards import award_points
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
 
 WINDOW_SECONDS = 30
@@ -185,9 +186,17 @@ def confirm_attendance(*, caller: Caller, event: Event, villager_ids: list[int])
 # --- villager -------------------------------------------------------------------------------------------
 
 
-def check_in(*, caller: Caller, event: Event, token: str, latitude: float | None, longitude: float | None) -> dict:
+def check_in(
+    *,
+    caller: Caller,
+    event: Event,
+    token: str,
+    latitude: float | None,
+    longitude: float | None,
+    claim: Claim | None = None,
+) -> dict:
     """Check in with the code scanned at the venue; refusals say why (time, code, place, duplicate, full)."""
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         # Capacity is counted under the event's row lock, so the last seat goes to one person only. Locks are
         # taken event first, then villager, as attendance confirmation does.
         event = session.execute(select(Event).where(Event.id == event.id).with_for_update()).scalar_one()

@@ -10,6 +10,7 @@ from backend.models import Lesson, LessonAttempt
 from backend.services.access import STAFF_ROLES, Caller, bound_villager, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.awards import award_points
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
 
 
@@ -56,9 +57,9 @@ def list_lessons(*, caller: Caller, village_id: int | None, limit: int, cursor: 
     return paginate(stmt, Lesson.id, limit=limit, cursor=cursor)
 
 
-def complete_lesson(*, caller: Caller, lesson: Lesson, answers: list[int]) -> dict:
+def complete_lesson(*, caller: Caller, lesson: Lesson, answers: list[int], claim: Claim | None = None) -> dict:
     """Grade one quiz attempt; a first pass books the points, a failure names the wrong questions."""
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         villager = bound_villager(session, caller, lock=True)
         questions = lesson.questions
         if len(answers) != len(questions):

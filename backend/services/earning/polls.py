@@ -13,6 +13,7 @@ from backend.rules import age_on
 from backend.services.access import STAFF_ROLES, Caller, bound_villager, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.awards import award_points
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
 
 ADULT_AGE = 18
@@ -83,9 +84,9 @@ def list_polls(*, caller: Caller, village_id: int | None, limit: int, cursor: st
     return paginate(stmt, Poll.id, limit=limit, cursor=cursor)
 
 
-def cast_vote(*, caller: Caller, poll: Poll, option_id: int) -> dict:
+def cast_vote(*, caller: Caller, poll: Poll, option_id: int, claim: Claim | None = None) -> dict:
     """One ballot while the poll is open; books the rule set's points for voting."""
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         villager = bound_villager(session, caller, lock=True)
         now = clock.now()
         if now < poll.opens_at:

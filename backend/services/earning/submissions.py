@@ -22,6 +22,7 @@ from backend.models.submissions import MediaCheck, Submission, Upload
 from backend.services.access import STAFF_ROLES, Caller, NotBound, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.uploads import MEDIA_URL_SECONDS, store_upload
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
 from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
 from backend.settings import current_settings
@@ -78,6 +79,7 @@ def create_submission(
     text: str | None = None,
     file_ids: list[int] | None = None,
     photo: bytes | None = None,
+    claim: Claim | None = None,
 ) -> Submission:
     """A villager's own speak or photo claim, pending review (held if WeChat finds the content risky)."""
     require_role(caller, "villager")
@@ -101,6 +103,7 @@ def create_submission(
         file_ids=file_ids,
         screening=screening,
         assisted=False,
+        claim=claim,
     )
 
 
@@ -112,6 +115,7 @@ def create_assisted_submission(
     activity_type_id: str | None = None,
     text: str | None = None,
     file_ids: list[int] | None = None,
+    claim: Claim | None = None,
 ) -> Submission:
     """A committee member records a claim for a villager without a smartphone; someone else must review it."""
     require_role(caller, "committee")
@@ -128,6 +132,7 @@ def create_assisted_submission(
         file_ids=[f.id for f in files],
         screening=_Screening(),
         assisted=True,
+        claim=claim,
     )
 
 
@@ -195,8 +200,9 @@ def _store(
     file_ids: list[int],
     screening: _Screening,
     assisted: bool,
+    claim: Claim | None,
 ) -> Submission:
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         villager = session.get(Villager, villager_id)
         files = _usable_files(caller, file_ids, lock=True)  # again, locked: a file goes to one claim only
         held = screening.security_status in ("review", "risky")

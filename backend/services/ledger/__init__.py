@@ -19,7 +19,6 @@ from backend.services.ledger.integrity import create_checkpoint, ledger_totals, 
 from backend.services.ledger.operations import ExpiryReport, adjust_points, expire_points
 from backend.services.ledger.postings import (
     AlreadyReversed,
-    IdempotencyKeyReused,
     InsufficientPoints,
     NotReversible,
     earn_points,
@@ -30,7 +29,6 @@ from backend.services.ledger.postings import (
 __all__ = [
     "AlreadyReversed",
     "ExpiryReport",
-    "IdempotencyKeyReused",
     "InsufficientPoints",
     "NotReversible",
     "account_for_shop",

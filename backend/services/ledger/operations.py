@@ -1,5 +1,6 @@
 """Ledger use cases that own their transaction: manual adjustments and the expiry of old points."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +14,7 @@ from backend.models import Villager
 from backend.models.ledger import Account, Lot, LotMovement, Transfer
 from backend.services.access import Caller, require_role
 from backend.services.audit import record_audit
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.ledger.accounts import account_for_villager, expiry_account, issuing_account, lock_accounts
 from backend.services.ledger.postings import Booking, book, credit_villager, debit_villager, locked_lots
 
@@ -25,10 +27,10 @@ def adjust_points(
     villager: Villager,
     amount: int,
     reason: str,
-    idempotency_key: str,
     expires_on: date | None = None,
+    claim: Claim | None = None,
 ) -> Transfer:
-    """A committee's manual correction (+ or -) with a reason, audited; the same key replays the transfer."""
+    """A committee's manual correction (+ or -) with a reason, audited; under `claim`, a retry replays it."""
     require_role(caller, "committee", "town_admin", "admin")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise InvalidInput(errors={"amount": ["调整的积分数不能为 0。"]})
@@ -41,13 +43,13 @@ def adjust_points(
         reason=reason.strip(),
         source_type="adjustment",
         source_id=None,
-        # Keys belong to the staff member who sent them, as HTTP idempotency keys do.
-        idempotency_key=f"adjust:user:{caller.user_id}:{idempotency_key}",
+        # Each adjustment is a transfer of its own: retries are answered by the request's claim, not here.
+        idempotency_key=f"adjust:{uuid.uuid4().hex}",
         actor_id=caller.user_id or None,
         earned_on=clock.today(),
         expires_on=expires_on if amount > 0 else None,
     )
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         issuing = issuing_account(session, villager.village_id)
         account = account_for_villager(session, villager_id=villager.id, village_id=villager.village_id)
         if amount > 0:

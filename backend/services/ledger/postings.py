@@ -17,16 +17,13 @@ from sqlalchemy.orm.util import identity_key
 from backend import clock
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.models.ledger import Account, Entry, Lot, LotMovement, Transfer
+from backend.services.idempotency import KeyReused
 from backend.services.ledger.accounts import account_for_villager, issuing_account, lock_accounts
 from backend.services.ledger.integrity import entry_hash
 
 
 class InsufficientPoints(Conflict):
     status, message = "insufficient_points", "积分不足：余额 %(balance)s 分，需要 %(needed)s 分。"
-
-
-class IdempotencyKeyReused(Conflict):
-    status, message = "idempotency_key_reused", "该 Idempotency-Key 已用于另一笔积分变动，请换一个新的。"
 
 
 class AlreadyReversed(Conflict):
@@ -70,7 +67,7 @@ def _replay(session: Session, booking: Booking, legs: list[tuple[Account, int]])
         return None
     booked = {(e.account_id, e.amount) for e in found.entries}
     if found.kind != booking.kind or found.amount != booking.amount or booked != {(a.id, n) for a, n in legs}:
-        raise IdempotencyKeyReused()
+        raise KeyReused()  # the one error for a key reused with something else (409)
     return found
 
 

@@ -17,6 +17,7 @@ from backend.models.partners import PURPOSES, SHAREABLE
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.awards import bound_villager
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
 
 MAX_CONSENT_DAYS = 90
@@ -39,7 +40,15 @@ def consent_status(consent: Consent, today: date | None = None) -> str:
     return "expired" if consent.expires_on < (today or clock.today()) else "active"
 
 
-def grant_consent(*, caller: Caller, institution_id: int, purpose: str, shares: list[str], expires_on: date) -> Consent:
+def grant_consent(
+    *,
+    caller: Caller,
+    institution_id: int,
+    purpose: str,
+    shares: list[str],
+    expires_on: date,
+    claim: Claim | None = None,
+) -> Consent:
     """Record the signed-in villager's consent; one live consent per institution and purpose."""
     today = clock.today()
     errors = {}
@@ -51,7 +60,7 @@ def grant_consent(*, caller: Caller, institution_id: int, purpose: str, shares: 
         errors["expires_on"] = ["有效期最早到明天，最长 90 天。"]
     if errors:
         raise InvalidInput(errors=errors)
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         villager = bound_villager(session, caller, lock=True)  # two grants at once must not both pass the check
         institution = session.get(Institution, institution_id)
         if institution is None or not institution.is_active:

@@ -21,6 +21,7 @@ from backend.extensions import db
 from backend.models import Institution, PartnerToken
 from backend.services.access import Caller, require_role
 from backend.services.audit import record_audit, snapshot
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.settings import current_settings
 
 
@@ -37,12 +38,18 @@ class RegisteredInstitution:
 
 
 def register_institution(
-    *, caller: Caller, name: str, kind: str, scopes: list[str], rate_limit: str | None
+    *,
+    caller: Caller,
+    name: str,
+    kind: str,
+    scopes: list[str],
+    rate_limit: str | None,
+    claim: Claim | None = None,
 ) -> RegisteredInstitution:
     """A new OAuth client for a bank; its secret is returned once and stored only as a digest."""
     require_role(caller, "admin")
     secret = secrets.token_urlsafe(32)
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         institution = Institution(
             name=name,
             kind=kind,

@@ -15,6 +15,7 @@ from backend.models import RuleSet, Village
 from backend.rules import CompiledRuleSet, RuleError, compile_rule_set, run_golden_tests, validate_rule_set
 from backend.services.access import STAFF_ROLES, Caller, check_village_in_scope, require_role, scope
 from backend.services.audit import record_audit
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
 
 IN_FORCE = ("published", "superseded")
@@ -91,6 +92,7 @@ def create_rule_set_draft(
     copy_of: RuleSet | None = None,
     template_version_id: int | None = None,
     overrides: dict | None = None,
+    claim: Claim | None = None,
 ) -> RuleSet:
     """A new draft version: from `document`, a copy of `copy_of` (a rollback), or of the published version.
 
@@ -99,7 +101,7 @@ def create_rule_set_draft(
     require_role(caller, *STAFF_ROLES)
     if document is not None and document.get("kind", kind) != kind:
         raise InvalidInput(errors={"document": [f"规则内容的 kind 应为 {kind}"]})
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         check_village_in_scope(caller, village_id)
         if copy_of is not None:
             if (copy_of.village_id, copy_of.kind) != (village_id, kind):

@@ -29,7 +29,7 @@ from backend.models import (
 )
 from backend.services.access import Caller, NotBound
 from backend.services.audit import record_audit
-from backend.services.idempotency import Claim, keep_answer, record_claim
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.ledger.accounts import lock_sale_accounts
 from backend.services.ledger.postings import reverse_transfer, spend_points
 from backend.services.shops.gates import redemption_block_reason
@@ -300,14 +300,11 @@ def redeem_points(
 ) -> Redemption:
     """Scan-to-pay: consume the villager's pay code and sell `items` at the caller's shop, all or nothing.
 
-    `claim` (the request's Idempotency-Key) is taken, and its answer kept, in the same transaction, so the sale,
-    the claim of its key and the answer commit together.
+    Under `claim` (the request's Idempotency-Key) the sale, the claim of its key and the answer commit together.
     """
     if caller.role != "shopkeeper" or caller.shop_id != shop_id:
         raise WrongShop()
-    with write_transaction() as session:
-        if claim is not None:
-            record_claim(session, claim)
+    with claimed_transaction(claim) as session:
         shop = session.get(Shop, shop_id)
         if shop is None:
             raise NotFound()
@@ -321,8 +318,6 @@ def redeem_points(
             shopkeeper_id=caller.user_id,
             pay_code_id=code.id,
         )
-        if claim is not None:
-            keep_answer(session, claim, sale)
         return sale
 
 
@@ -374,9 +369,9 @@ def void_redemption(*, caller: Caller, redemption: Redemption) -> Redemption:
         return sale
 
 
-def place_order(*, caller: Caller, shop: Shop, items: list[dict]) -> ShopOrder:
+def place_order(*, caller: Caller, shop: Shop, items: list[dict], claim: Claim | None = None) -> ShopOrder:
     """The reverse flow: a villager who scanned the shop's QR code asks for `items`; the shopkeeper decides."""
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         user = session.get(User, caller.user_id)
         if user.villager_id is None:
             raise NotBound()

@@ -12,6 +12,7 @@ from backend.extensions import db
 from backend.models import City, OutboxMessage, Town, WebhookDelivery, WebhookSubscription
 from backend.services.access import Caller, oversees, require_role
 from backend.services.audit import record_audit
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.outbox import requeue_message
 from backend.services.paging import paginate
 from backend.services.people.personal_data import get_keyring
@@ -71,11 +72,12 @@ def create_subscription(
     description: str,
     city_id: int | None,
     town_id: int | None,
+    claim: Claim | None = None,
 ) -> SubscriptionWithSecret:
     """A subscription of a town or city the caller manages; its signing secret is shown this once."""
     require_role(caller, *MANAGERS)
     secret = _new_secret()
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         _check_owner(session, caller, city_id, town_id)
         subscription = WebhookSubscription(
             city_id=city_id,

@@ -244,3 +244,14 @@ def test_refusal_speaks_english_when_asked(client, world):
     token = current_code(event)["token"]
     response = client.post(f"/api/v1/events/{event.id}/check-ins", json={"token": token}, headers=headers)
     assert body(response)["message"] == "The event ended at 2026-03-10 09:00; check-in is closed."
+
+
+def test_a_retried_check_in_with_its_key_gets_the_first_answer(client, world):
+    event = _event(world, kind="patrol")
+    headers = {**auth(world.user), "Idempotency-Key": "scan-1"}
+    url, payload = f"/api/v1/events/{event.id}/check-ins", {"token": current_code(event)["token"]}
+    first = client.post(url, json=payload, headers=headers)
+    again = client.post(url, json=payload, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert body(again) == body(first) and again.headers["Idempotent-Replayed"] == "true"
+    assert body(_check_in(client, world.user, event))["status"] == "already_checked_in"

@@ -95,3 +95,18 @@ def test_lessons_of_another_village_are_not_found(client, world):
     assert response.status_code == 404
     assert body(response)["status"] == "not_found"
     assert client.get(f"/api/v1/lessons/{theirs.id}", headers=auth(world.cw1)).status_code == 404
+
+
+def test_a_retried_failed_attempt_with_its_key_is_graded_once(client, world):
+    from sqlalchemy import func, select
+
+    from backend.extensions import db
+    from backend.models import LessonAttempt
+
+    lesson = make_lesson(world.village, pass_mark=3)
+    headers = {**auth(world.user), "Idempotency-Key": "quiz-1"}
+    url, payload = f"/api/v1/lessons/{lesson.id}/completions", {"answers": [0, 0, 0]}
+    first = client.post(url, json=payload, headers=headers)
+    again = client.post(url, json=payload, headers=headers)
+    assert body(first)["passed"] is False and body(again) == body(first)
+    assert db.session.execute(select(func.count(LessonAttempt.id))).scalar() == 1

@@ -215,3 +215,16 @@ def test_polls_of_another_village_are_not_found(client, world):
         headers=auth(other_committee),
     )
     assert response.status_code == 404
+
+
+def test_a_retried_vote_with_its_key_gets_the_first_answer_and_one_without_is_refused(client, world):
+    poll = _open_poll(world)
+    signed_in = auth(world.user)
+    headers = {**signed_in, "Idempotency-Key": "vote-1"}
+    url, payload = f"/api/v1/polls/{poll.id}/votes", {"option_id": poll.options[0].id}
+    first = client.post(url, json=payload, headers=headers)
+    again = client.post(url, json=payload, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert body(again) == body(first) and again.headers["Idempotent-Replayed"] == "true"
+    # Without a key the ballot box itself refuses a second vote: voting is idempotent by nature.
+    assert body(client.post(url, json=payload, headers=signed_in))["status"] == "already_voted"

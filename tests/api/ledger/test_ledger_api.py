@@ -1,5 +1,6 @@
 """The villager's points in /me and /me/ledger, committee adjustments, and the expiring-points list."""
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -28,9 +29,10 @@ def committee(village):
     return make_staff("committee", village=village)
 
 
-def adjust(client, staff, villager_id, payload, key="adj-1", **headers):
+def adjust(client, staff, villager_id, payload, key="", **headers):
+    """POST an adjustment with `key` (a fresh one by default; None sends no header)."""
     if key is not None:
-        headers["Idempotency-Key"] = key
+        headers["Idempotency-Key"] = key or f"adj-{uuid.uuid4()}"
     return client.post(
         f"/api/v1/villagers/{villager_id}/point-adjustments", json=payload, headers={**auth(staff), **headers}
     )

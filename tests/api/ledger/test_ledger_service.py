@@ -11,6 +11,7 @@ from backend.errors import InvalidInput
 from backend.extensions import db
 from backend.models import Lot, Transfer
 from backend.services import ledger
+from backend.services.idempotency import KeyReused
 from tests.api.ledger.helpers import balance, check_invariants, earn, reverse, spend
 from tests.factories import make_village, make_villager
 
@@ -45,7 +46,7 @@ def test_same_idempotency_key_books_once(villager):
 
 def test_same_key_for_a_different_booking_is_refused(villager):
     earn(villager, 5, idempotency_key="vote-1")
-    with pytest.raises(ledger.IdempotencyKeyReused):
+    with pytest.raises(KeyReused):
         earn(villager, 6, idempotency_key="vote-1")
     assert balance(villager) == 5
 

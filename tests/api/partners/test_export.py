@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import Account, AuditEntry, Entry, Submission
 from tests.api.submissions.conftest import make_photo
-from tests.factories import auth
+from tests.factories import auth, keyed
 from tests.partners_factories import bearer, make_consent, partner_token
 
 
@@ -35,7 +35,7 @@ def test_my_export_holds_what_the_database_holds_about_me(client, banks, app):
     claim = client.post(
         "/api/v1/submissions",
         json={"activity_type": "photo", "text": "门前屋后已清理", "file_ids": [upload.get_json()["file_id"]]},
-        headers=auth(banks.user),
+        headers=keyed(auth(banks.user)),
     )
     assert claim.status_code == 201, claim.get_json()
     approved = client.post(

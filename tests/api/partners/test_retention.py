@@ -13,7 +13,7 @@ from backend.models import AuditEntry, Entry, Submission, Upload, User, Villager
 from backend.services.ledger.integrity import verify_ledger
 from tests.activities_factories import make_rule_set
 from tests.api.submissions.conftest import make_photo
-from tests.factories import auth
+from tests.factories import auth, keyed
 
 
 def _photo_claim(client, user, committee, seed, *, reject: bool):
@@ -23,7 +23,7 @@ def _photo_claim(client, user, committee, seed, *, reject: bool):
     claim = client.post(
         "/api/v1/submissions",
         json={"activity_type": "photo", "text": f"第{seed}张", "file_ids": [file_id]},
-        headers=auth(user),
+        headers=keyed(auth(user)),
     ).get_json()
     path = f"/api/v1/submissions/{claim['id']}/" + ("reject" if reject else "approve")
     decided = client.post(path, json={"reason": "看不清"} if reject else {"amount": 5}, headers=auth(committee))

@@ -51,7 +51,7 @@ def test_a_refusal_is_replayed_too(client, world):
     assert body(again) == body(first)
 
 
-def test_same_key_with_another_body_is_422(client, world):
+def test_same_key_with_another_body_is_409(client, world):
     code = world.code()
     redeem(
         client,
@@ -70,7 +70,7 @@ def test_same_key_with_another_body_is_422(client, world):
         items=[{"item_id": world.soap.id, "quantity": 2}],
         key="k",
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert body(response)["status"] == "idempotency_key_reused"
     assert state(world) == before
 
@@ -138,3 +138,35 @@ def test_the_first_answer_is_kept_with_the_sale_and_replayed_byte_for_byte(clien
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_data() == first.get_data()
     assert _sales() == 1
+
+
+def test_a_failure_after_the_sale_leaves_neither_the_sale_nor_the_key(client, world, monkeypatch):
+    """The sale, the claim of its key and the answer commit together: a crash while answering undoes all three."""
+    from backend.api.shops.schemas import ReceiptOut
+
+    line = [{"item_id": world.soap.id, "quantity": 1}]
+    code, before = world.code(), state(world)
+
+    def crash(self, obj, **kwargs):
+        raise RuntimeError("the worker died while rendering the receipt")
+
+    monkeypatch.setattr(ReceiptOut, "dump", crash)
+    failed = redeem(client, world.keeper, code=code, shop_id=world.shop.id, items=line, key="k")
+    assert failed.status_code == 500
+    assert state(world) == before
+    assert db.session.execute(select(func.count(IdempotencyKey.id))).scalar() == 0
+    monkeypatch.undo()
+    retried = redeem(client, world.keeper, code=code, shop_id=world.shop.id, items=line, key="k")
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    assert state(world)["balance"] == 90
+
+
+def test_a_key_longer_than_255_characters_is_refused(client, world):
+    line = [{"item_id": world.soap.id, "quantity": 1}]
+    response = redeem(client, world.keeper, code=world.code(), shop_id=world.shop.id, items=line, key="k" * 256)
+    assert response.status_code == 422
+    assert body(response)["errors"] == {"Idempotency-Key": ["Idempotency-Key 太长（最多 255 个字符）。"]}
+    assert (
+        redeem(client, world.keeper, code=world.code(), shop_id=world.shop.id, items=line, key="k" * 255).status_code
+        == 201
+    )

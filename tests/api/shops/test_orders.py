@@ -7,13 +7,13 @@ from backend.extensions import db
 from backend.models import RewardItem
 from tests.api.shops.conftest import state
 from tests.conftest import body
-from tests.factories import auth, make_villager_user
+from tests.factories import auth, keyed, make_villager_user
 from tests.shop_factories import make_shop, make_shopkeeper
 
 
 def _order(client, world, items=None):
     items = items or [{"item_id": world.oil.id, "quantity": 2}]
-    return client.post(f"/api/v1/shops/{world.shop.id}/orders", json={"items": items}, headers=auth(world.user))
+    return client.post(f"/api/v1/shops/{world.shop.id}/orders", json={"items": items}, headers=keyed(auth(world.user)))
 
 
 def test_confirmed_order_spends_like_a_pay_code_and_confirming_again_is_harmless(client, world):
@@ -85,7 +85,7 @@ def test_unbound_user_cannot_order_and_bad_items_are_422(client, world):
     response = client.post(
         f"/api/v1/shops/{world.shop.id}/orders",
         json={"items": [{"item_id": world.soap.id, "quantity": 1}]},
-        headers=auth(make_villager_user()),
+        headers=keyed(auth(make_villager_user())),
     )
     assert response.status_code in (403, 404)
     response = _order(client, world, [{"item_id": 999999, "quantity": 1}])

@@ -11,7 +11,7 @@ from backend.extensions import db
 from backend.models import RuleSet
 from backend.rules.loader import load_demo_rule_set
 from tests.conftest import body
-from tests.factories import auth, make_household, make_staff, make_village, make_villager, make_villager_user
+from tests.factories import auth, keyed, make_household, make_staff, make_village, make_villager, make_villager_user
 
 
 def make_photo(seed: int = 1, *, fmt: str = "JPEG", size=(640, 480), exif: bytes | None = None) -> bytes:
@@ -79,7 +79,7 @@ class Village:
         return body(response)["file_id"]
 
     def submit(self, payload: dict, headers=None):
-        return self.client.post("/api/v1/submissions", json=payload, headers=headers or self.headers)
+        return self.client.post("/api/v1/submissions", json=payload, headers=keyed(headers or self.headers))
 
     def submit_photo(self, data: bytes, text: str = "门前垃圾已清理", headers=None) -> dict:
         payload = {"activity_type": "photo", "text": text, "file_ids": [self.file_id(data, headers)]}

@@ -8,7 +8,7 @@ from backend.extensions import db
 from backend.models import PointAward
 from backend.models.submissions import Upload
 from tests.api.submissions.conftest import make_photo
-from tests.factories import auth
+from tests.factories import auth, keyed
 
 THREADS = 6
 
@@ -50,7 +50,7 @@ def test_one_file_sent_in_two_claims_at_once_lands_in_one(app, v):
     file_id = v.file_id(make_photo())
     payload = {"activity_type": "photo", "file_ids": [file_id]}
 
-    codes = race(app, lambda client: client.post("/api/v1/submissions", json=payload, headers=v.headers))
+    codes = race(app, lambda client: client.post("/api/v1/submissions", json=payload, headers=keyed(v.headers)))
 
     assert codes == [201] + [409] * (THREADS - 1)
     db.session.remove()

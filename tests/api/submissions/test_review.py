@@ -7,7 +7,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, PointAward, User
 from tests.api.submissions.conftest import make_photo
 from tests.conftest import body, use_settings
-from tests.factories import auth, make_staff, make_villager, make_villager_user
+from tests.factories import auth, keyed, make_staff, make_villager, make_villager_user
 
 
 def awards_for(submission_id: int) -> list[PointAward]:
@@ -149,7 +149,7 @@ def test_committee_member_cannot_review_their_own_claim(v):
     entry = v.client.post(
         f"/api/v1/villagers/{member.id}/assisted-submissions",
         json={"activity_type": "speak", "text": "修水渠"},
-        headers=auth(v.cw2),
+        headers=keyed(auth(v.cw2)),
     )
     response = v.decide(body(entry)["id"], "approve", v.cw1)
     assert response.status_code == 403
@@ -227,7 +227,9 @@ def test_second_member_may_reject_instead(app, v, monkeypatch):
 
 
 def assisted(v, staff, payload):
-    return v.client.post(f"/api/v1/villagers/{v.villager.id}/assisted-submissions", json=payload, headers=auth(staff))
+    return v.client.post(
+        f"/api/v1/villagers/{v.villager.id}/assisted-submissions", json=payload, headers=keyed(auth(staff))
+    )
 
 
 def test_committee_records_a_claim_for_a_villager_and_another_member_reviews_it(v):

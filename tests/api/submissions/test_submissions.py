@@ -4,7 +4,7 @@ import io
 
 from tests.api.submissions.conftest import altered_copy, make_photo
 from tests.conftest import body, use_settings
-from tests.factories import auth, make_staff, make_villager, make_villager_user
+from tests.factories import auth, keyed, make_staff, make_villager, make_villager_user
 
 
 def test_speak_claim_is_pending_and_listed_for_the_villager(v):
@@ -29,7 +29,7 @@ def test_photo_claim_by_multipart_with_one_photo(v):
     response = v.client.post(
         "/api/v1/submissions",
         data={"activity_type": "photo", "text": "清理了河边垃圾", "photo": (io.BytesIO(make_photo()), "p.jpg")},
-        headers=v.headers,
+        headers=keyed(v.headers),
         content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_data(as_text=True)
@@ -180,7 +180,7 @@ def test_multipart_may_also_name_earlier_uploads(v):
     response = v.client.post(
         "/api/v1/submissions",
         data={"activity_type": "photo", "file_ids": [str(earlier)], "photo": (io.BytesIO(make_photo(seed=4)), "p.jpg")},
-        headers=v.headers,
+        headers=keyed(v.headers),
         content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_data(as_text=True)
