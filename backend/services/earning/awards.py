@@ -1,9 +1,12 @@
-"""Awarding points for an activity: the rule set in force, its caps, and one booking per idempotency key.
+"""Awarding points for an activity: price it with the pure rules, then book it once per idempotency key.
 
-Every activity (vote, lesson, check-in, reviewed submission) earns through `award_points`, inside the
-caller's write transaction.
+Every activity (vote, lesson, check-in, reviewed submission) earns through `award_points`, inside the caller's
+write transaction. `price_award` is its first half on its own: the rule set in force, the villager's facts, what
+they already earned in the cap period, and `backend.rules.score_activity` deciding the amount, without writing
+anything (the review asks it whether an award is large enough to need a second approver).
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -11,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from backend.errors import InvalidInput
 from backend.extensions import db
-from backend.models import PointAward, Villager
-from backend.rules import RuleError, describe_points_rules, score_activity, villager_facts
+from backend.models import PointAward, RuleSet, Villager
+from backend.rules import PointsAward, RuleError, describe_points_rules, score_activity, villager_facts
 from backend.services.access import Caller, bound_villager
 from backend.services.ledger.balances import points_earned_between
 from backend.services.ledger.postings import earn_points
@@ -21,6 +24,64 @@ from backend.services.webhooks.events import publish_event
 
 NO_RULE_SET = "本村尚未发布积分规则，本次不加分"
 NO_RULE = "本村积分规则中没有适用于此项活动的条目，本次不加分"
+
+
+@dataclass(frozen=True)
+class AwardPrice:
+    """What an activity earns under the rules in force, capped; `score` is None when no rule set or rule applies."""
+
+    rule_set: RuleSet | None
+    score: PointsAward | None
+
+    @property
+    def amount(self) -> int:
+        return self.score.amount if self.score is not None else 0
+
+
+def price_award(
+    session: Session,
+    *,
+    villager: Villager,
+    activity_type: str,
+    facts: dict,
+    on: date,
+    amount_override: int | None = None,
+) -> AwardPrice:
+    """Score the activity under the points rule set in force on `on`, capped by what was already earned.
+
+    Takes the villager's row lock, which a booking in the same transaction keeps: caps read what was already
+    earned, and the lock keeps two awards from both reading "room left". Writes nothing. Raises InvalidInput when
+    `amount_override` is outside the rule.
+    """
+    _lock(session, villager)
+    return _price(session, villager, activity_type, facts, on, amount_override)
+
+
+def _lock(session: Session, villager: Villager) -> None:
+    session.execute(select(Villager.id).where(Villager.id == villager.id).with_for_update())
+
+
+def _price(
+    session: Session, villager: Villager, activity_type: str, facts: dict, on: date, amount_override: int | None
+) -> AwardPrice:
+    rule_set = get_rule_set_in_force(session, village_id=villager.village_id, kind="points", on=on)
+    if rule_set is None:
+        return AwardPrice(rule_set=None, score=None)
+
+    def earned(rule_code: str, _key: str, start: date, end: date) -> int:
+        return points_earned_between(session, villager_id=villager.id, rule_code=rule_code, start=start, end=end)
+
+    try:
+        score = score_activity(
+            compiled_rule_set(rule_set),
+            activity_facts={**villager_facts(villager, on), **facts, "activity.type": activity_type},
+            on=on,
+            period_totals=earned,
+            amount_override=amount_override,
+        )
+    except RuleError as error:
+        raise InvalidInput(errors={"amount": [error.message]}) from error
+    return AwardPrice(rule_set=rule_set, score=score)
 
 
 def award_points(
@@ -35,14 +96,15 @@ def award_points(
     idempotency_key: str,
     amount_override: int | None = None,
     actor_id: int | None = None,
+    price: AwardPrice | None = None,
 ) -> PointAward:
-    """Score the activity under the points rule set in force on `on` and book it; never twice for one key.
+    """Price the activity (or take `price`, priced in this transaction) and book it; never twice for one key.
 
     The award's `amount` may be 0 (capped, no rule, no rule set), with a Chinese `explanation`. A repeated
     key returns the first award unchanged. Raises InvalidInput when `amount_override` is outside the rule.
     """
-    # Caps read what was already earned: the villager's row lock keeps two awards from both reading "room left".
-    session.execute(select(Villager.id).where(Villager.id == villager.id).with_for_update())
+    if price is None:
+        _lock(session, villager)  # a price made in this transaction already holds it
     existing = session.execute(
         select(PointAward).where(
             PointAward.village_id == villager.village_id, PointAward.idempotency_key == idempotency_key
@@ -50,6 +112,8 @@ def award_points(
     ).scalar_one_or_none()
     if existing is not None:
         return existing
+    if price is None:
+        price = _price(session, villager, activity_type, facts, on, amount_override)
     award = PointAward(
         village_id=villager.village_id,
         villager_id=villager.id,
@@ -61,30 +125,13 @@ def award_points(
         amount=0,
         capped=False,
         actor_id=actor_id,
+        rule_set_id=price.rule_set.id if price.rule_set else None,
     )
-    rule_set = get_rule_set_in_force(session, village_id=villager.village_id, kind="points", on=on)
-    score = None
-    if rule_set is not None:
-        all_facts = {**villager_facts(villager, on), **facts, "activity.type": activity_type}
-
-        def earned(rule_code: str, _key: str, start: date, end: date) -> int:
-            return points_earned_between(session, villager_id=villager.id, rule_code=rule_code, start=start, end=end)
-
-        try:
-            score = score_activity(
-                compiled_rule_set(rule_set),
-                activity_facts=all_facts,
-                on=on,
-                period_totals=earned,
-                amount_override=amount_override,
-            )
-        except RuleError as error:
-            raise InvalidInput(errors={"amount": [error.message]}) from error
+    score = price.score
     if score is None:
-        award.reason = award.explanation = NO_RULE_SET if rule_set is None else NO_RULE
-        award.rule_set_id = rule_set.id if rule_set else None
+        award.reason = award.explanation = NO_RULE_SET if price.rule_set is None else NO_RULE
     else:
-        award.rule_set_id, award.rule_code, award.rule_version = rule_set.id, score.rule_code, rule_set.version
+        award.rule_code, award.rule_version = score.rule_code, price.rule_set.version
         award.amount, award.capped, award.expires_on = score.amount, score.capped, score.expires_on
         award.reason, award.explanation = score.sentence[:200], score.explanation
     if award.amount > 0:

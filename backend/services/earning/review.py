@@ -14,9 +14,11 @@ from backend.models import Villager
 from backend.models.submissions import OPEN_STATUSES, Submission
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
-from backend.services.earning.awards import award_points
+from backend.services.earning.awards import AwardPrice, award_points, price_award
 from backend.services.paging import paginate
 from backend.settings import current_settings
+
+APPROVED = {"activity.approved": True}
 
 
 class AlreadyDecided(Conflict):
@@ -82,40 +84,50 @@ def approve_submission(*, caller: Caller, submission: Submission, amount: int | 
             # The console pre-fills what the first approval proposed; any other amount is a disagreement.
             if amount is not None and amount not in (submission.first_approved_amount, submission.proposed_points):
                 raise InvalidInput(errors={"amount": ["复核只能按初审分值批准；如有异议请驳回。"]})
-            _book(session, caller, submission, villager, submission.first_approved_amount, note)
+            price = _price(session, submission, villager, submission.first_approved_amount)
+            _book(session, caller, submission, villager, note, price)
             action = "submission.second_approval"
         else:
-            # Score it inside a savepoint: the rule, its range and caps decide the size; too big waits.
-            savepoint = session.begin_nested()
-            award = _book(session, caller, submission, villager, amount, note)
-            if award.amount > current_settings().review_second_approval_above:
-                savepoint.rollback()
-                session.refresh(submission)
+            # The pure rules size the award (rule, range, caps) before anything is booked; too big waits.
+            price = _price(session, submission, villager, amount)
+            if price.amount > current_settings().review_second_approval_above:
                 submission.status = "awaiting_second_approval"
                 submission.first_approver_id = caller.user_id
                 submission.first_approved_amount = amount
                 submission.first_approval_note = note
-                submission.proposed_points = award.amount
+                submission.proposed_points = price.amount
                 action = "submission.first_approval"
             else:
-                savepoint.commit()
+                _book(session, caller, submission, villager, note, price)
                 action = "submission.approve"
         record_audit(session, actor=caller, action=action, entity=submission, before=before, after=snapshot(submission))
         return submission
 
 
-def _book(session: Session, caller: Caller, submission: Submission, villager: Villager, amount, note):
+def _price(session: Session, submission: Submission, villager: Villager, amount: int | None) -> AwardPrice:
+    """What the claim earns under the rules of its day, `amount` within a range rule's bounds, capped."""
+    return price_award(
+        session,
+        villager=villager,
+        activity_type=submission.activity_type,
+        facts=APPROVED,
+        on=clock.local_date(submission.created_at),
+        amount_override=amount,
+    )
+
+
+def _book(session: Session, caller: Caller, submission: Submission, villager: Villager, note, price: AwardPrice):
     award = award_points(
         session,
         villager=villager,
         activity_type=submission.activity_type,
-        facts={"activity.approved": True},
+        facts=APPROVED,
         on=clock.local_date(submission.created_at),
         source_type="submission",
         source_id=submission.id,
         idempotency_key=f"submission:{submission.id}",
-        amount_override=amount,
         actor_id=caller.user_id,
+        price=price,
     )
     submission.status = "approved"
     submission.decided_by_id, submission.decided_at = caller.user_id, clock.now()

@@ -20,6 +20,11 @@ def audit_actions(submission_id: int) -> list[tuple[str, int | None]]:
     return [(e.action, e.actor_id) for e in db.session.execute(stmt.order_by(AuditEntry.id)).scalars()]
 
 
+def balance(v) -> int:
+    """The villager's points balance as their own home screen shows it."""
+    return body(v.client.get("/api/v1/me", headers=v.headers))["points"]["balance"]
+
+
 def test_approving_a_photo_books_the_reviewers_amount_within_the_rule(v):
     claim = v.submit_photo(make_photo())
     response = v.decide(claim["id"], "approve", v.cw1, amount=3, note="清理干净")
@@ -33,6 +38,7 @@ def test_approving_a_photo_books_the_reviewers_amount_within_the_rule(v):
 
     mine = body(v.client.get("/api/v1/me/submissions", headers=v.headers))["items"][0]
     assert (mine["status"], mine["points_awarded"]) == ("approved", 3)
+    assert balance(v) == 3
 
 
 def test_approving_a_speak_claim_books_the_rules_fixed_amount(v):
@@ -40,6 +46,7 @@ def test_approving_a_speak_claim_books_the_rules_fixed_amount(v):
     decided = body(v.decide(claim["id"], "approve", v.cw1))
     assert decided["points_awarded"] == 10
     assert decided["rule_code"] == "P06"
+    assert balance(v) == 10
 
 
 def test_amount_outside_the_rules_range_is_refused(v):
@@ -48,6 +55,7 @@ def test_amount_outside_the_rules_range_is_refused(v):
     assert response.status_code == 422
     assert "amount" in body(response)["errors"]
     assert awards_for(claim["id"]) == []
+    assert balance(v) == 0
     assert v.client.get(f"/api/v1/submissions/{claim['id']}", headers=auth(v.cw1)).get_json()["status"] == "pending"
 
 
@@ -58,6 +66,7 @@ def test_approving_twice_is_refused(v):
     assert again.status_code == 409
     assert body(again)["status"] == "already_decided"
     assert len(awards_for(claim["id"])) == 1
+    assert balance(v) == 5
 
 
 def test_monthly_cap_reached_approves_with_zero_points_and_says_why(v):
@@ -68,6 +77,7 @@ def test_monthly_cap_reached_approves_with_zero_points_and_says_why(v):
     assert last["status"] == "approved"
     assert last["points_awarded"] == 0
     assert "上限" in last["award_message"]
+    assert balance(v) == 20
     mine = body(v.client.get("/api/v1/me/submissions", headers=v.headers))["items"][0]
     assert mine["award_message"] == last["award_message"]
 
@@ -193,6 +203,7 @@ def test_large_award_waits_for_a_second_different_member(app, v, monkeypatch):
     assert body(first)["proposed_points"] == 5
     assert body(first)["points_awarded"] is None
     assert awards_for(claim["id"]) == []
+    assert balance(v) == 0  # nothing is booked while the award waits
 
     same = v.decide(claim["id"], "approve", v.cw1)
     assert same.status_code == 403
@@ -205,6 +216,7 @@ def test_large_award_waits_for_a_second_different_member(app, v, monkeypatch):
     assert second.status_code == 200
     assert (body(second)["status"], body(second)["points_awarded"]) == ("approved", 5)
     assert [a.amount for a in awards_for(claim["id"])] == [5]
+    assert balance(v) == 5
     assert audit_actions(claim["id"]) == [
         ("submission.first_approval", v.cw1.id),
         ("submission.second_approval", v.cw2.id),
@@ -215,6 +227,7 @@ def test_small_award_needs_one_approval(app, v, monkeypatch):
     use_settings(monkeypatch, app, review_second_approval_above=4)
     claim = v.submit_photo(make_photo())
     assert body(v.decide(claim["id"], "approve", v.cw1, amount=4))["status"] == "approved"
+    assert balance(v) == 4
 
 
 def test_second_member_may_reject_instead(app, v, monkeypatch):
@@ -224,6 +237,7 @@ def test_second_member_may_reject_instead(app, v, monkeypatch):
     rejected = v.decide(claim["id"], "reject", v.cw2, reason="不是本村")
     assert body(rejected)["status"] == "rejected"
     assert awards_for(claim["id"]) == []
+    assert balance(v) == 0
 
 
 def assisted(v, staff, payload):
@@ -298,6 +312,7 @@ def test_second_approval_may_confirm_the_proposed_points_of_a_fixed_rule(app, v,
     # The console pre-fills the proposed 10 points; confirming them is not a disagreement.
     second = v.decide(claim["id"], "approve", v.cw2, amount=10)
     assert (body(second)["status"], body(second)["points_awarded"]) == ("approved", 10)
+    assert balance(v) == 10
 
 
 def test_refusals_speak_english_when_asked(v):
@@ -312,3 +327,23 @@ def test_refusals_speak_english_when_asked(v):
     )
     assert response.status_code == 409
     assert body(response)["message"] == "A claim can be appealed only once."
+
+
+def test_a_large_award_capped_below_the_threshold_is_approved_at_once(app, v, monkeypatch):
+    """The capped amount decides, as the pure rules compute it before anything is booked."""
+    use_settings(monkeypatch, app, review_second_approval_above=4)
+    for seed in range(3):  # 15 of the photo rule's 20 a month
+        earlier = v.submit_photo(make_photo(seed=200 + seed))
+        assert body(v.decide(earlier["id"], "approve", v.cw1, amount=5))["status"] == "awaiting_second_approval"
+        assert body(v.decide(earlier["id"], "approve", v.cw2))["status"] == "approved"
+    assert balance(v) == 15
+    claim = v.submit_photo(make_photo(seed=300))
+    # 5 asked, 5 left under the cap: above the threshold of 4, so it waits.
+    assert body(v.decide(claim["id"], "approve", v.cw1, amount=5))["proposed_points"] == 5
+    assert body(v.decide(claim["id"], "approve", v.cw2))["points_awarded"] == 5
+    assert balance(v) == 20
+    last = v.submit_photo(make_photo(seed=301))
+    # 5 asked, nothing left under the cap: 0 points, approved by one member.
+    decided = body(v.decide(last["id"], "approve", v.cw1, amount=5))
+    assert (decided["status"], decided["points_awarded"]) == ("approved", 0)
+    assert balance(v) == 20
