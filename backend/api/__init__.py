@@ -36,12 +36,14 @@ def init_http(app: Flask) -> None:
 
 
 def blueprints() -> list:
-    from backend.api import ledger, outbox, rulesets
     from backend.api.city import templates
     from backend.api.credit import credit
     from backend.api.earning import activities, events, submissions
+    from backend.api.ledger import ledger
+    from backend.api.outbox import outbox
     from backend.api.partners import consents, integrations, oauth, reports, webhooks
     from backend.api.people import audit, auth, me, villagers, villages
+    from backend.api.rulesets import rulesets
     from backend.api.shops import redemptions, shops
 
     return [

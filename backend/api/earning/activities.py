@@ -1,12 +1,22 @@
 """Tap activities: polls (民主评议) and online lessons (在线学习)."""
 
-from datetime import UTC
-
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from backend.api.auth_hooks import signed_in
-from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.common import page_schema
+from backend.api.earning.schemas import (
+    CompletionIn,
+    CompletionOut,
+    LessonIn,
+    LessonOut,
+    ListArgs,
+    PollIn,
+    PollOut,
+    PollResultsOut,
+    StaffLessonOut,
+    VoteIn,
+    VoteOut,
+)
 from backend.api.idempotency import idempotent
 from backend.models import Lesson, Poll
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
@@ -17,78 +27,7 @@ blp = Blueprint("activities", __name__, url_prefix="/api/v1", description="点�
 ANYONE = ("villager", *STAFF_ROLES)
 
 
-class UtcDateTime(fields.DateTime):
-    """ISO date-time; one with an offset is converted to naive UTC, one without is taken as UTC (as stored)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        moment = super()._deserialize(value, attr, data, **kwargs)
-        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-class ListArgs(PageArgs):
-    village_id = fields.Integer(load_default=None)
-
-
 # --- polls ----------------------------------------------------------------------------------------------
-
-
-class PollIn(InSchema):
-    village_id = fields.Integer(required=True)
-    question = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(load_default=None)
-    mode = fields.String(required=True, validate=validate.OneOf(["adult", "household"]))
-    options = fields.List(
-        fields.String(validate=validate.Length(max=100)), required=True, validate=validate.Length(min=2, max=20)
-    )
-    opens_at = UtcDateTime(required=True)
-    closes_at = UtcDateTime(required=True)
-    quorum_percent = fields.Integer(load_default=50, validate=validate.Range(min=0, max=100))
-
-
-class PollOptionOut(OutSchema):
-    id = fields.Integer()
-    label = fields.String()
-
-
-class PollOut(OutSchema):
-    id = fields.Integer()
-    village_id = fields.Integer()
-    question = fields.String()
-    description = fields.String(allow_none=True)
-    mode = fields.String()
-    opens_at = fields.DateTime()
-    closes_at = fields.DateTime()
-    quorum_percent = fields.Integer()
-    options = fields.List(fields.Nested(PollOptionOut))
-
-
-class VoteIn(InSchema):
-    option_id = fields.Integer(required=True)
-
-
-class VoteOut(OutSchema):
-    poll_id = fields.Integer()
-    option_id = fields.Integer()
-    points = fields.Integer()
-    explanation = fields.String(allow_none=True)
-
-
-class ResultOptionOut(OutSchema):
-    id = fields.Integer()
-    label = fields.String()
-    votes = fields.Integer(allow_none=True)
-
-
-class PollResultsOut(OutSchema):
-    poll_id = fields.Integer()
-    closed = fields.Boolean()
-    mode = fields.String()
-    eligible = fields.Integer()
-    ballots = fields.Integer()
-    turnout_percent = fields.Float()
-    quorum_percent = fields.Integer()
-    quorum_met = fields.Boolean()
-    options = fields.List(fields.Nested(ResultOptionOut))
 
 
 @blp.post("/polls")
@@ -135,60 +74,6 @@ def poll_results(poll_id, caller):
 
 
 # --- lessons --------------------------------------------------------------------------------------------
-
-
-class QuestionIn(InSchema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    options = fields.List(
-        fields.String(validate=validate.Length(min=1, max=200)), required=True, validate=validate.Length(min=2, max=8)
-    )
-    answer = fields.Integer(required=True, metadata={"description": "index of the correct option, from 0"})
-
-
-class LessonIn(InSchema):
-    village_id = fields.Integer(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    content = fields.String(required=True, validate=validate.Length(min=1))
-    questions = fields.List(fields.Nested(QuestionIn), required=True, validate=validate.Length(min=1, max=20))
-    pass_mark = fields.Integer(load_default=None, metadata={"description": "correct answers needed; default all"})
-
-
-class QuestionOut(OutSchema):
-    text = fields.String()
-    options = fields.List(fields.String())
-
-
-class StaffQuestionOut(QuestionOut):
-    answer = fields.Integer()
-
-
-class LessonOut(OutSchema):
-    """What a villager sees: the quiz without its answers."""
-
-    id = fields.Integer()
-    village_id = fields.Integer()
-    title = fields.String()
-    content = fields.String()
-    pass_mark = fields.Integer()
-    questions = fields.List(fields.Nested(QuestionOut))
-
-
-class StaffLessonOut(LessonOut):
-    questions = fields.List(fields.Nested(StaffQuestionOut))
-
-
-class CompletionIn(InSchema):
-    answers = fields.List(fields.Integer(), required=True, metadata={"description": "chosen option per question"})
-
-
-class CompletionOut(OutSchema):
-    passed = fields.Boolean()
-    correct = fields.Integer()
-    total = fields.Integer()
-    pass_mark = fields.Integer()
-    wrong_questions = fields.List(fields.Integer(), metadata={"description": "question numbers, from 1"})
-    points = fields.Integer()
-    explanation = fields.String(allow_none=True)
 
 
 @blp.post("/lessons")

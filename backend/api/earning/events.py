@@ -4,92 +4,28 @@ import io
 
 from flask import send_file
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from backend.adapters.qr import qr_png
 from backend.api.auth_hooks import signed_in
-from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
-from backend.api.earning.activities import ANYONE, ListArgs, UtcDateTime
+from backend.api.common import PageArgs, page_schema
+from backend.api.earning.activities import ANYONE
+from backend.api.earning.schemas import (
+    CheckInIn,
+    CheckInOut,
+    CheckInResultOut,
+    ConfirmedOut,
+    ConfirmIn,
+    EventIn,
+    EventOut,
+    ListArgs,
+    QrOut,
+)
 from backend.api.idempotency import idempotent
 from backend.models import Event
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import events
 
 blp = Blueprint("events", __name__, url_prefix="/api/v1", description="扫一扫：活动签到")
-
-
-class EventIn(InSchema):
-    village_id = fields.Integer(required=True)
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(
-        required=True, validate=validate.Length(min=1, max=32), metadata={"description": "rules test it as event.kind"}
-    )
-    place = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    starts_at = UtcDateTime(required=True)
-    ends_at = UtcDateTime(required=True)
-    hours = fields.Float(required=True, validate=validate.Range(min=0, max=24))
-    latitude = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
-    longitude = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
-    radius_m = fields.Integer(load_default=None, validate=validate.Range(min=10, max=10000))
-    capacity = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    award_at = fields.String(load_default="check_in", validate=validate.OneOf(["check_in", "confirmation"]))
-
-
-class EventOut(OutSchema):
-    id = fields.Integer()
-    village_id = fields.Integer()
-    title = fields.String()
-    kind = fields.String()
-    place = fields.String()
-    starts_at = fields.DateTime()
-    ends_at = fields.DateTime()
-    hours = fields.Float()
-    latitude = fields.Float(allow_none=True)
-    longitude = fields.Float(allow_none=True)
-    radius_m = fields.Integer(allow_none=True)
-    capacity = fields.Integer(allow_none=True)
-    award_at = fields.String()
-
-
-class QrOut(OutSchema):
-    token = fields.String()
-    qr_text = fields.String()
-    seconds_left = fields.Integer()
-
-
-class CheckInIn(InSchema):
-    token = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=100),
-        metadata={"description": "the scanned QR text, or its last part"},
-    )
-    latitude = fields.Float(load_default=None, validate=validate.Range(min=-90, max=90))
-    longitude = fields.Float(load_default=None, validate=validate.Range(min=-180, max=180))
-
-
-class CheckInResultOut(OutSchema):
-    check_in_id = fields.Integer()
-    event_id = fields.Integer()
-    award_at = fields.String()
-    points = fields.Integer()
-    explanation = fields.String(allow_none=True)
-
-
-class CheckInOut(OutSchema):
-    id = fields.Integer()
-    villager_id = fields.Integer()
-    checked_in_at = fields.DateTime()
-    confirmed_at = fields.DateTime(allow_none=True)
-
-
-class ConfirmIn(InSchema):
-    villager_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
-
-
-class ConfirmedOut(OutSchema):
-    villager_id = fields.Integer()
-    points = fields.Integer()
-    explanation = fields.String(allow_none=True)
 
 
 @blp.post("/events")

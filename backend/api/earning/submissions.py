@@ -2,16 +2,29 @@
 
 from flask import Response, request, send_file
 from flask_smorest import Blueprint
-from marshmallow import ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
-from werkzeug.datastructures import CombinedMultiDict, FileStorage
+from werkzeug.datastructures import CombinedMultiDict
 
 from backend.api.auth_hooks import signed_in
-from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.common import page_schema
+from backend.api.earning.schemas import (
+    ApproveIn,
+    CallbackArgs,
+    ClaimIn,
+    FileIn,
+    MediaArgs,
+    MyListArgs,
+    MySubmissionOut,
+    ReasonIn,
+    ReviewListArgs,
+    ReviewSubmissionOut,
+    SubmissionIn,
+    UploadOut,
+)
 from backend.api.idempotency import idempotent
 from backend.models import Villager
-from backend.models.submissions import SUBMISSION_STATUSES, SUBMISSION_TYPES, Submission
+from backend.models.submissions import Submission
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.earning import review, submissions, uploads
 
@@ -40,120 +53,6 @@ class _Blueprint(Blueprint):
 
 
 blp = _Blueprint("submissions", __name__, url_prefix="/api/v1", description="说一说、拍一拍与审核")
-
-
-class FileIn(InSchema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
-
-
-class FileField(fields.Raw):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, FileStorage):
-            raise ValidationError("照片须以 multipart 文件上传。")
-        return value
-
-
-class UploadOut(OutSchema):
-    file_id = fields.Integer(attribute="id")
-    kind = fields.String()
-    content_type = fields.String()
-    size = fields.Integer()
-    width = fields.Integer(allow_none=True)
-    height = fields.Integer(allow_none=True)
-    url = fields.Method("_url")
-    thumbnail_url = fields.Method("_thumbnail_url")
-
-    def _url(self, upload):
-        return uploads.media_urls(upload)["url"]
-
-    def _thumbnail_url(self, upload):
-        return uploads.media_urls(upload)["thumbnail_url"]
-
-
-class SubmissionIn(InSchema):
-    """JSON, or multipart form fields with one `photo` file."""
-
-    activity_type = fields.String(load_default=None, validate=validate.OneOf(SUBMISSION_TYPES))
-    activity_type_id = fields.String(load_default=None, metadata={"description": "GET /activity-types 中的编码"})
-    text = fields.String(load_default=None, validate=validate.Length(max=2000))
-    file_ids = fields.List(fields.Integer(), load_default=list)
-
-
-class ClaimIn(SubmissionIn):
-    photo = FileField(load_default=None, metadata={"type": "string", "format": "binary"})
-
-
-class MySubmissionOut(OutSchema):
-    id = fields.Integer()
-    activity_type = fields.String()
-    text = fields.String(allow_none=True)
-    status = fields.String()
-    created_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
-    points_awarded = fields.Integer(allow_none=True)
-    award_message = fields.String(allow_none=True)
-    rejection_reason = fields.String(allow_none=True)
-    appealed = fields.Boolean()
-    assisted = fields.Boolean()
-    files = fields.List(fields.Nested(UploadOut))
-
-
-class ReviewSubmissionOut(MySubmissionOut):
-    village_id = fields.Integer()
-    villager_id = fields.Integer()
-    villager_name = fields.String(attribute="villager.name")
-    entered_by_id = fields.Integer()
-    security_status = fields.String()
-    hold_reason = fields.String(allow_none=True)
-    flagged = fields.Boolean()
-    duplicate_of_id = fields.Integer(allow_none=True)
-    duplicate_of_url = fields.Method("_duplicate_url")
-    duplicate_distance = fields.Integer(allow_none=True)
-    first_approver_id = fields.Integer(allow_none=True)
-    proposed_points = fields.Integer(allow_none=True)
-    first_approval_note = fields.String(allow_none=True)
-    decided_by_id = fields.Integer(allow_none=True)
-    review_note = fields.String(allow_none=True)
-    appeal_reason = fields.String(allow_none=True)
-    rule_code = fields.String(allow_none=True)
-    rule_version = fields.Integer(allow_none=True)
-
-    def _duplicate_url(self, submission):
-        return f"/api/v1/submissions/{submission.duplicate_of_id}" if submission.duplicate_of_id else None
-
-
-class ReviewListArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(SUBMISSION_STATUSES))
-    activity_type = fields.String(load_default=None, validate=validate.OneOf(SUBMISSION_TYPES))
-    flagged = fields.Boolean(load_default=None)
-
-
-class MyListArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.OneOf(SUBMISSION_STATUSES))
-
-
-class ApproveIn(InSchema):
-    amount = fields.Integer(load_default=None)
-    note = fields.String(load_default=None, validate=validate.Length(max=200))
-
-
-class ReasonIn(InSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class MediaArgs(InSchema):
-    expires = fields.Integer(required=True)
-    signature = fields.String(required=True)
-
-
-class CallbackArgs(InSchema):
-    signature = fields.String(load_default="")
-    timestamp = fields.String(load_default="")
-    nonce = fields.String(load_default="")
-    echostr = fields.String(load_default=None)
-    openid = fields.String(load_default=None)
-    encrypt_type = fields.String(load_default=None)
-    msg_signature = fields.String(load_default=None)
 
 
 @blp.post("/uploads")

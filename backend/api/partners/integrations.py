@@ -3,13 +3,19 @@ mapping of event types to activities."""
 
 from flask import request
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from backend.api.auth_hooks import signed_in
-from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.common import page_schema
+from backend.api.partners.schemas import (
+    EventApproveIn,
+    EventMappingOut,
+    EventMappingsIn,
+    EventRejectIn,
+    InboundEventOut,
+    InboundListArgs,
+)
 from backend.api.ratelimit import limiter
 from backend.models import InboundEvent
-from backend.models.integrations import INBOUND_STATUSES
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.partners import event_mappings, inbound
 from backend.settings import current_settings
@@ -23,56 +29,6 @@ EVENT_EXAMPLE = {
     "person": {"id_number": "33028219800517001X"},
     "data": {"hours": 3, "title": "河道清理"},
 }
-
-
-class InboundEventOut(OutSchema):
-    id = fields.Integer()
-    event_id = fields.String()
-    event_type = fields.String()
-    village_id = fields.Integer()
-    villager_id = fields.Integer()
-    occurred_on = fields.Date()
-    activity_type = fields.String()
-    data = fields.Dict()
-    status = fields.String()
-    rule_code = fields.String(allow_none=True)
-    points = fields.Integer(allow_none=True)
-    explanation = fields.String(allow_none=True)
-    rejection_reason = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-
-
-class InboundListArgs(PageArgs):
-    village_id = fields.Integer(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(INBOUND_STATUSES))
-
-
-class EventApproveIn(InSchema):
-    amount = fields.Integer(load_default=None, strict=True, metadata={"description": "Within the rule's range"})
-
-
-class EventRejectIn(InSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
-
-
-class EventMappingIn(InSchema):
-    event_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    label = fields.String(load_default="", validate=validate.Length(max=64))
-    activity_type = fields.String(required=True)
-    facts = fields.Dict(keys=fields.String(), load_default=dict)
-    fact_fields = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
-
-
-class EventMappingsIn(InSchema):
-    mappings = fields.List(fields.Nested(EventMappingIn), required=True)
-
-
-class EventMappingOut(OutSchema):
-    event_type = fields.String()
-    label = fields.String()
-    activity_type = fields.String()
-    facts = fields.Dict()
-    fact_fields = fields.Dict()
 
 
 def _integration_limit() -> str:

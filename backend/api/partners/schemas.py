@@ -1,10 +1,15 @@
-"""Input and output schemas of institutions, consents, report accesses and credit reports."""
+"""Input and output schemas of partners: institutions, consents, reports, inbound events, webhook subscriptions."""
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates
 
 from backend.api.common import InSchema, OutSchema, PageArgs
+from backend.models.integrations import INBOUND_STATUSES
 from backend.models.partners import INSTITUTION_KINDS, PARTNER_SCOPES
+from backend.models.webhooks import WEBHOOK_EVENT_TYPES
 from backend.services.partners.consents import consent_status
+from backend.settings import current_settings
+
+EVENT_TYPE = validate.OneOf(WEBHOOK_EVENT_TYPES)
 
 RATE = validate.Regexp(r"^\d{1,5} per (second|minute|hour|day)$", error="频率格式如 60 per minute。")
 
@@ -115,3 +120,110 @@ class HeldConsentOut(OutSchema):
 class SignedReportOut(OutSchema):
     jws = fields.String(metadata={"description": "Compact JWS (Ed25519) over the report; verify with the JWKS"})
     report = fields.Dict(metadata={"description": "The signed payload, decoded, for convenience"})
+
+
+class InboundEventOut(OutSchema):
+    id = fields.Integer()
+    event_id = fields.String()
+    event_type = fields.String()
+    village_id = fields.Integer()
+    villager_id = fields.Integer()
+    occurred_on = fields.Date()
+    activity_type = fields.String()
+    data = fields.Dict()
+    status = fields.String()
+    rule_code = fields.String(allow_none=True)
+    points = fields.Integer(allow_none=True)
+    explanation = fields.String(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class InboundListArgs(PageArgs):
+    village_id = fields.Integer(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(INBOUND_STATUSES))
+
+
+class EventApproveIn(InSchema):
+    amount = fields.Integer(load_default=None, strict=True, metadata={"description": "Within the rule's range"})
+
+
+class EventRejectIn(InSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class EventMappingIn(InSchema):
+    event_type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    label = fields.String(load_default="", validate=validate.Length(max=64))
+    activity_type = fields.String(required=True)
+    facts = fields.Dict(keys=fields.String(), load_default=dict)
+    fact_fields = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class EventMappingsIn(InSchema):
+    mappings = fields.List(fields.Nested(EventMappingIn), required=True)
+
+
+class EventMappingOut(OutSchema):
+    event_type = fields.String()
+    label = fields.String()
+    activity_type = fields.String()
+    facts = fields.Dict()
+    fact_fields = fields.Dict()
+
+
+class SubscriptionOut(OutSchema):
+    id = fields.Integer()
+    city_id = fields.Integer(allow_none=True)
+    town_id = fields.Integer(allow_none=True)
+    url = fields.String()
+    description = fields.String()
+    event_types = fields.List(fields.String())
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class SubscriptionSecretOut(OutSchema):
+    subscription = fields.Nested(SubscriptionOut)
+    secret = fields.String(metadata={"description": "whsec_...: shown once; verify webhook-signature with it"})
+
+
+class _UrlMixin(InSchema):
+    @validates("url")
+    def _https_in_production(self, value: str, **_):
+        if current_settings().app_env == "production" and not value.startswith("https://"):
+            raise ValidationError("生产环境的推送地址须为 https。")
+
+
+class SubscriptionIn(_UrlMixin):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=500))
+    event_types = fields.List(fields.String(validate=EVENT_TYPE), required=True, validate=validate.Length(min=1))
+    description = fields.String(load_default="", validate=validate.Length(max=100))
+    city_id = fields.Integer(load_default=None, strict=True)
+    town_id = fields.Integer(load_default=None, strict=True)
+
+
+class SubscriptionPatch(_UrlMixin):
+    url = fields.Url(schemes={"http", "https"}, require_tld=False, validate=validate.Length(max=500))
+    event_types = fields.List(fields.String(validate=EVENT_TYPE), validate=validate.Length(min=1))
+    description = fields.String(validate=validate.Length(max=100))
+    is_active = fields.Boolean()
+
+
+class DeliveryOut(OutSchema):
+    id = fields.Integer()
+    outbox_message_id = fields.Integer()
+    webhook_id = fields.String()
+    event_type = fields.String()
+    attempt = fields.Integer()
+    status_code = fields.Integer(allow_none=True)
+    ok = fields.Boolean()
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class RedeliveryOut(OutSchema):
+    outbox_message_id = fields.Integer(attribute="id")
+    webhook_id = fields.String(attribute="message_id")
+    status = fields.String()

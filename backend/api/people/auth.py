@@ -5,108 +5,26 @@ from datetime import UTC, datetime
 from flask import request
 from flask_jwt_extended import get_jwt
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from backend.api.auth_hooks import signed_in
-from backend.api.common import InSchema, OutSchema
+from backend.api.people.schemas import (
+    LoginIn,
+    LoginOut,
+    PasswordChangeIn,
+    RecoveryCodesOut,
+    SecondFactorIn,
+    SignInOut,
+    TokensOut,
+    TotpCodeIn,
+    TotpSetupOut,
+    WeChatLoginIn,
+)
 from backend.api.ratelimit import limiter
 from backend.services.auth import passwords, sign_ins, totp
 from backend.services.auth import sessions as auth_service
 from backend.settings import current_settings
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与令牌")
-
-
-class WeChatLoginIn(InSchema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=128))
-
-
-class LoginIn(InSchema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
-
-
-class TokenUserOut(OutSchema):
-    id = fields.Integer()
-    role = fields.String()
-    display_name = fields.String(allow_none=True)
-    village_id = fields.Integer(allow_none=True)
-    bound = fields.Function(lambda user: user.villager_id is not None)
-
-
-def _idle_seconds(pair) -> int | None:
-    limit = sign_ins.idle_limit(pair.user.role)
-    return int(limit.total_seconds()) if limit is not None else None
-
-
-class TokensOut(OutSchema):
-    access_token = fields.String()
-    refresh_token = fields.String()
-    token_type = fields.Constant("Bearer")
-    expires_in = fields.Function(lambda _: int(current_settings().access_token_lifetime.total_seconds()))
-    user = fields.Nested(TokenUserOut)
-    bound = fields.Function(lambda pair: pair.user.villager_id is not None)
-    restriction = fields.String(
-        allow_none=True,
-        metadata={"description": "password_change or totp_setup: the only thing these tokens may do first"},
-    )
-    idle_timeout_seconds = fields.Function(
-        _idle_seconds, metadata={"description": "Staff: a sign-in not refreshed this long ends (console hint)"}
-    )
-
-
-class LoginOut(OutSchema):
-    """Tokens, or (for an account with a second factor) a challenge to answer at /auth/login/second-factor."""
-
-    access_token = fields.String()
-    refresh_token = fields.String()
-    token_type = fields.Function(lambda answer: "Bearer" if hasattr(answer, "access_token") else None)
-    expires_in = fields.Function(
-        lambda answer: (
-            int(current_settings().access_token_lifetime.total_seconds())
-            if hasattr(answer, "access_token")
-            else answer.expires_in
-        )
-    )
-    user = fields.Nested(TokenUserOut)
-    bound = fields.Function(lambda answer: answer.user.villager_id is not None if hasattr(answer, "user") else None)
-    restriction = fields.String(allow_none=True)
-    idle_timeout_seconds = fields.Function(lambda answer: _idle_seconds(answer) if hasattr(answer, "user") else None)
-    second_factor_required = fields.Boolean(dump_default=False)
-    mfa_token = fields.String()
-
-
-class SecondFactorIn(InSchema):
-    mfa_token = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="动态验证码为 6 位数字。"))
-    recovery_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
-
-
-class PasswordChangeIn(InSchema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
-
-
-class TotpCodeIn(InSchema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="动态验证码为 6 位数字。"))
-
-
-class TotpSetupOut(OutSchema):
-    secret = fields.String(metadata={"description": "Base32, for typing into an authenticator app"})
-    otpauth_uri = fields.String(metadata={"description": "For a QR code"})
-
-
-class RecoveryCodesOut(OutSchema):
-    recovery_codes = fields.List(fields.String(), metadata={"description": "Shown once; each works once"})
-
-
-class SignInOut(OutSchema):
-    id = fields.String(attribute="sign_in.id")
-    created_at = fields.DateTime(attribute="sign_in.created_at")
-    last_seen_at = fields.DateTime(attribute="sign_in.last_seen_at", allow_none=True)
-    user_agent = fields.String(attribute="sign_in.user_agent", allow_none=True)
-    ip_address = fields.String(attribute="sign_in.ip_address", allow_none=True)
-    current = fields.Boolean()
 
 
 def _client() -> dict:

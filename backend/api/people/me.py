@@ -4,57 +4,17 @@ import io
 
 from flask import send_file
 from flask_smorest import Blueprint
-from marshmallow import fields
 
 from backend.api.auth_hooks import signed_in
-from backend.api.common import OutSchema
-from backend.api.people.schemas import BindingIn, VillageOut
+from backend.api.people.schemas import (
+    BindingIn,
+    MeOut,
+)
 from backend.services.auth.binding import bind_by_code, bind_by_identity
 from backend.services.me.export import export_my_data
 from backend.services.me.profile import get_profile
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="村民本人")
-
-
-class MeVillagerOut(OutSchema):
-    id = fields.Integer()
-    name = fields.String()
-    sex = fields.String()
-    id_number = fields.String(attribute="id_number_masked")
-    phone = fields.String(attribute="phone_masked", allow_none=True)
-    group_name = fields.String(allow_none=True)
-    is_head = fields.Boolean()
-
-
-class MeUserOut(OutSchema):
-    id = fields.Integer()
-    role = fields.String()
-    display_name = fields.String(allow_none=True)
-
-
-class ExpiringPointsOut(OutSchema):
-    amount = fields.Integer()
-    expires_on = fields.Date(metadata={"description": "Last day these points can be spent"})
-
-
-class MePointsOut(OutSchema):
-    balance = fields.Integer()
-    expiring_soon = fields.List(fields.Nested(ExpiringPointsOut), metadata={"description": "Within 30 days"})
-
-
-class MeCreditOut(OutSchema):
-    score = fields.Integer()
-    level = fields.String()
-
-
-class MeOut(OutSchema):
-    user = fields.Nested(MeUserOut)
-    bound = fields.Boolean()
-    villager = fields.Nested(MeVillagerOut, allow_none=True)
-    village = fields.Nested(VillageOut, allow_none=True)
-    household_code = fields.String(allow_none=True)
-    points = fields.Nested(MePointsOut, allow_none=True)
-    credit = fields.Nested(MeCreditOut, allow_none=True, metadata={"description": "None until credit rules exist"})
 
 
 @blp.get("")

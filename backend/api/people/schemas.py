@@ -1,8 +1,16 @@
-"""Input and output schemas for towns, villages, households and villagers."""
+"""Input and output schemas of people: sign-in, my page, towns, villages, households, villagers, the audit log."""
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from backend.api.common import InSchema, OutSchema, PageArgs
+from backend.services.auth import sign_ins
+from backend.settings import current_settings
+
+
+def _idle_seconds(pair) -> int | None:
+    limit = sign_ins.idle_limit(pair.user.role)
+    return int(limit.total_seconds()) if limit is not None else None
+
 
 SEXES = ("男", "女")
 
@@ -135,3 +143,179 @@ class BindingCodeOut(OutSchema):
     code = fields.String()
     expires_at = fields.DateTime()
     png_url = fields.String()
+
+
+class AuditListArgs(PageArgs):
+    village_id = fields.Integer(load_default=None)
+
+
+class AuditOut(OutSchema):
+    id = fields.Integer()
+    created_at = fields.DateTime()
+    village_id = fields.Integer(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    actor_role = fields.String(allow_none=True)
+    action = fields.String()
+    entity_type = fields.String()
+    entity_id = fields.Integer(allow_none=True)
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+    request_id = fields.String(allow_none=True)
+
+
+class WeChatLoginIn(InSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class LoginIn(InSchema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+
+
+class TokenUserOut(OutSchema):
+    id = fields.Integer()
+    role = fields.String()
+    display_name = fields.String(allow_none=True)
+    village_id = fields.Integer(allow_none=True)
+    bound = fields.Function(lambda user: user.villager_id is not None)
+
+
+class TokensOut(OutSchema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.Constant("Bearer")
+    expires_in = fields.Function(lambda _: int(current_settings().access_token_lifetime.total_seconds()))
+    user = fields.Nested(TokenUserOut)
+    bound = fields.Function(lambda pair: pair.user.villager_id is not None)
+    restriction = fields.String(
+        allow_none=True,
+        metadata={"description": "password_change or totp_setup: the only thing these tokens may do first"},
+    )
+    idle_timeout_seconds = fields.Function(
+        _idle_seconds, metadata={"description": "Staff: a sign-in not refreshed this long ends (console hint)"}
+    )
+
+
+class LoginOut(OutSchema):
+    """Tokens, or (for an account with a second factor) a challenge to answer at /auth/login/second-factor."""
+
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.Function(lambda answer: "Bearer" if hasattr(answer, "access_token") else None)
+    expires_in = fields.Function(
+        lambda answer: (
+            int(current_settings().access_token_lifetime.total_seconds())
+            if hasattr(answer, "access_token")
+            else answer.expires_in
+        )
+    )
+    user = fields.Nested(TokenUserOut)
+    bound = fields.Function(lambda answer: answer.user.villager_id is not None if hasattr(answer, "user") else None)
+    restriction = fields.String(allow_none=True)
+    idle_timeout_seconds = fields.Function(lambda answer: _idle_seconds(answer) if hasattr(answer, "user") else None)
+    second_factor_required = fields.Boolean(dump_default=False)
+    mfa_token = fields.String()
+
+
+class SecondFactorIn(InSchema):
+    mfa_token = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6}$", error="动态验证码为 6 位数字。"))
+    recovery_code = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+
+
+class PasswordChangeIn(InSchema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+
+
+class TotpCodeIn(InSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$", error="动态验证码为 6 位数字。"))
+
+
+class TotpSetupOut(OutSchema):
+    secret = fields.String(metadata={"description": "Base32, for typing into an authenticator app"})
+    otpauth_uri = fields.String(metadata={"description": "For a QR code"})
+
+
+class RecoveryCodesOut(OutSchema):
+    recovery_codes = fields.List(fields.String(), metadata={"description": "Shown once; each works once"})
+
+
+class SignInOut(OutSchema):
+    id = fields.String(attribute="sign_in.id")
+    created_at = fields.DateTime(attribute="sign_in.created_at")
+    last_seen_at = fields.DateTime(attribute="sign_in.last_seen_at", allow_none=True)
+    user_agent = fields.String(attribute="sign_in.user_agent", allow_none=True)
+    ip_address = fields.String(attribute="sign_in.ip_address", allow_none=True)
+    current = fields.Boolean()
+
+
+class MeVillagerOut(OutSchema):
+    id = fields.Integer()
+    name = fields.String()
+    sex = fields.String()
+    id_number = fields.String(attribute="id_number_masked")
+    phone = fields.String(attribute="phone_masked", allow_none=True)
+    group_name = fields.String(allow_none=True)
+    is_head = fields.Boolean()
+
+
+class MeUserOut(OutSchema):
+    id = fields.Integer()
+    role = fields.String()
+    display_name = fields.String(allow_none=True)
+
+
+class ExpiringPointsOut(OutSchema):
+    amount = fields.Integer()
+    expires_on = fields.Date(metadata={"description": "Last day these points can be spent"})
+
+
+class MePointsOut(OutSchema):
+    balance = fields.Integer()
+    expiring_soon = fields.List(fields.Nested(ExpiringPointsOut), metadata={"description": "Within 30 days"})
+
+
+class MeCreditOut(OutSchema):
+    score = fields.Integer()
+    level = fields.String()
+
+
+class MeOut(OutSchema):
+    user = fields.Nested(MeUserOut)
+    bound = fields.Boolean()
+    villager = fields.Nested(MeVillagerOut, allow_none=True)
+    village = fields.Nested(VillageOut, allow_none=True)
+    household_code = fields.String(allow_none=True)
+    points = fields.Nested(MePointsOut, allow_none=True)
+    credit = fields.Nested(MeCreditOut, allow_none=True, metadata={"description": "None until credit rules exist"})
+
+
+class CodeArgs(InSchema):
+    code = fields.String(required=True)
+
+
+class RosterUpload(InSchema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class RosterArgs(InSchema):
+    dry_run = fields.Boolean(load_default=True)
+
+
+class RowErrorOut(OutSchema):
+    row = fields.Integer()
+    column = fields.String(allow_none=True)
+    reason = fields.String()
+    value = fields.String(allow_none=True)
+
+
+class ImportReportOut(OutSchema):
+    dry_run = fields.Boolean()
+    total_rows = fields.Integer()
+    valid_rows = fields.Integer()
+    errors = fields.List(fields.Nested(RowErrorOut))
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    households_created = fields.Integer()

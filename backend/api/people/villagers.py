@@ -4,13 +4,22 @@ import io
 
 from flask import send_file, url_for
 from flask_smorest import Blueprint
-from marshmallow import fields
 
 from backend.adapters.qr import qr_png
 from backend.adapters.roster_sheet import parse_roster
 from backend.api.auth_hooks import signed_in
-from backend.api.common import InSchema, OutSchema, page_schema
-from backend.api.people.schemas import BindingCodeOut, VillagerCreateIn, VillagerListArgs, VillagerOut, VillagerPatch
+from backend.api.common import page_schema
+from backend.api.people.schemas import (
+    BindingCodeOut,
+    CodeArgs,
+    ImportReportOut,
+    RosterArgs,
+    RosterUpload,
+    VillagerCreateIn,
+    VillagerListArgs,
+    VillagerOut,
+    VillagerPatch,
+)
 from backend.models import Village, Villager
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.auth import binding
@@ -20,36 +29,6 @@ from backend.services.people import records as people
 blp = Blueprint("villagers", __name__, url_prefix="/api/v1", description="花名册")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class CodeArgs(InSchema):
-    code = fields.String(required=True)
-
-
-class RosterUpload(InSchema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
-
-
-class RosterArgs(InSchema):
-    dry_run = fields.Boolean(load_default=True)
-
-
-class RowErrorOut(OutSchema):
-    row = fields.Integer()
-    column = fields.String(allow_none=True)
-    reason = fields.String()
-    value = fields.String(allow_none=True)
-
-
-class ImportReportOut(OutSchema):
-    dry_run = fields.Boolean()
-    total_rows = fields.Integer()
-    valid_rows = fields.Integer()
-    errors = fields.List(fields.Nested(RowErrorOut))
-    created = fields.Integer()
-    updated = fields.Integer()
-    unchanged = fields.Integer()
-    households_created = fields.Integer()
 
 
 @blp.get("/villagers")

@@ -1,32 +1,14 @@
 """The outbox's dead letters: messages the worker gave up on, for staff to read and retry."""
 
 from flask_smorest import Blueprint
-from marshmallow import fields
 
 from backend.api.auth_hooks import signed_in
-from backend.api.common import LocalDateTime, OutSchema, PageArgs, page_schema
+from backend.api.common import page_schema
+from backend.api.outbox.schemas import DeadLetterArgs, OutboxMessageOut
 from backend.services.access import STAFF_ROLES
 from backend.services.outbox import list_dead_letters, retry_dead_letter
 
 blp = Blueprint("outbox", __name__, url_prefix="/api/v1/outbox", description="消息投递（发件箱）")
-
-
-class DeadLetterArgs(PageArgs):
-    kind = fields.String(load_default=None, metadata={"description": "e.g. wechat.subscribe, webhook"})
-
-
-class OutboxMessageOut(OutSchema):
-    id = fields.Integer()
-    message_id = fields.String(metadata={"description": "Stable across retries; receivers deduplicate on it"})
-    kind = fields.String()
-    village_id = fields.Integer(allow_none=True)
-    status = fields.String(metadata={"enum": ["pending", "delivered", "dead"]})
-    attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
-    payload = fields.Dict()
-    created_at = LocalDateTime()
-    next_attempt_at = LocalDateTime()
-    delivered_at = LocalDateTime(allow_none=True)
 
 
 @blp.get("/dead-letters")

@@ -1,11 +1,19 @@
 """Rule sets (规则集): versions, drafts, validation, publishing, and the facts catalogue for the console."""
 
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
 
 from backend import clock
 from backend.api.auth_hooks import signed_in
-from backend.api.common import InSchema, OutSchema, PageArgs, page_schema
+from backend.api.common import page_schema
+from backend.api.rulesets.schemas import (
+    ActivityTypesOut,
+    CheckOut,
+    PublishIn,
+    RuleSetCreateIn,
+    RuleSetListArgs,
+    RuleSetOut,
+    RuleSetPatchIn,
+)
 from backend.models import RuleSet
 from backend.rules import export_catalogue
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
@@ -13,75 +21,6 @@ from backend.services.earning import awards
 from backend.services.rulesets import versions as rulesets
 
 blp = Blueprint("rulesets", __name__, url_prefix="/api/v1", description="积分与信用规则集")
-
-KIND = validate.OneOf(["points", "credit"])
-
-
-class RuleSetListArgs(PageArgs):
-    village_id = fields.Integer(required=True)
-    kind = fields.String(load_default=None, validate=KIND)
-
-
-class RuleSetCreateIn(InSchema):
-    village_id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=KIND)
-    # One of: a document, a version to copy (rollback), or neither (a copy of the published version).
-    document = fields.Dict(load_default=None)
-    copy_of = fields.Integer(load_default=None)
-
-
-class RuleSetPatchIn(InSchema):
-    document = fields.Dict(required=True)
-
-
-class PublishIn(InSchema):
-    effective_from = fields.Date(required=True)
-
-
-class RuleSetOut(OutSchema):
-    id = fields.Integer()
-    village_id = fields.Integer()
-    kind = fields.String()
-    version = fields.Integer()
-    status = fields.String()
-    effective_from = fields.Date(allow_none=True)
-    superseded_on = fields.Date(allow_none=True)
-    copied_from_id = fields.Integer(allow_none=True)
-    template_version_id = fields.Integer(allow_none=True)
-    overrides = fields.Dict(allow_none=True)
-    drafted_by_id = fields.Integer(allow_none=True)
-    published_by_id = fields.Integer(allow_none=True)
-    published_at = fields.DateTime(allow_none=True)
-    document = fields.Dict()
-
-
-class GoldenResultOut(OutSchema):
-    name = fields.String()
-    passed = fields.Boolean()
-    expected = fields.Dict()
-    actual = fields.Dict()
-
-
-class CheckOut(OutSchema):
-    valid = fields.Boolean()
-    errors = fields.Dict()
-    golden_tests = fields.List(fields.Nested(GoldenResultOut))
-
-
-class ActivityTypeOut(OutSchema):
-    code = fields.String()
-    activity_type = fields.String(allow_none=True)
-    activity_label = fields.String()
-    title = fields.String()
-    amount_text = fields.String()
-    cap_text = fields.String()
-    evidence = fields.List(fields.String())
-
-
-class ActivityTypesOut(OutSchema):
-    version = fields.Integer(allow_none=True)
-    effective_from = fields.Date(allow_none=True)
-    items = fields.List(fields.Nested(ActivityTypeOut))
 
 
 @blp.get("/rule-sets")

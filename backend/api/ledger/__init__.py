@@ -1,0 +1,1 @@
+"""Points: a villager's history, committee adjustments, who is about to lose points."""

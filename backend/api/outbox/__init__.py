@@ -1,0 +1,1 @@
+"""The outbox's dead letters, for staff."""

@@ -1,0 +1,1 @@
+"""Rule sets: drafts, validation, simulation, publishing."""
