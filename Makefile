@@ -47,9 +47,10 @@ test: lint
 test-fast: install
 	$(BIN)/pytest -q -x -m "not slow and not e2e" $(PYTEST_ARGS)
 
+# Every figure of issue 15 in one table (bench/run.py; about 12 minutes on a quiet 2-core machine).
 bench: install
-	$(BIN)/python bench/redeem.py
-	$(BIN)/python bench/credit.py
+	scripts/ensure-wrk.sh
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
