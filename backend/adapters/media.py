@@ -8,7 +8,6 @@ import io
 import warnings
 from dataclasses import dataclass
 
-import imagehash
 from PIL import Image, ImageOps
 
 PHOTO_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
@@ -110,6 +109,8 @@ def _thumbnail(image: Image.Image) -> bytes:
 
 def photo_hash(image: Image.Image) -> int:
     """The 64-bit perceptual hash as a signed integer (what a BIGINT column holds)."""
+    import imagehash  # with numpy and SciPy about 15 MB per worker: loaded with the first photo
+
     value = int(str(imagehash.phash(image)), 16)
     return value - (1 << 64) if value >= 1 << 63 else value
 

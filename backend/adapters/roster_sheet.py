@@ -15,10 +15,6 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import BinaryIO
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
-
 from backend.adapters.idcard import (
     FEMALE,
     MALE,
@@ -304,6 +300,9 @@ def parse_rows(table: Iterable[Sequence[object]]) -> RosterParse:
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple]:
+    # openpyxl costs every worker about 16 MB of memory; it is loaded only when a spreadsheet is read or written.
+    from openpyxl import load_workbook
+
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheets = workbook.worksheets
@@ -336,6 +335,8 @@ def parse_roster(fileobj: BinaryIO, filename: str) -> RosterParse:
     if suffix == "csv":
         return parse_rows(csv.reader(io.StringIO(_decode_csv(data), newline="")))
     if suffix == "xlsx":
+        from openpyxl.utils.exceptions import InvalidFileException
+
         rows = _xlsx_rows(data)
         try:
             return parse_rows(rows)
@@ -353,6 +354,9 @@ _TEXT_COLUMNS = {"id_number", "phone"} | set(COLUMNS["id_number"][1]) | set(COLU
 
 def write_roster_xlsx(rows: Sequence[dict], columns: Sequence[tuple[str, str]]) -> bytes:
     """Write rows as an .xlsx: columns are (dict key, Chinese header); ID and phone columns are text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "花名册"

@@ -10,8 +10,6 @@ import zipfile
 from datetime import date, datetime
 from typing import BinaryIO
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 
 from backend import clock
@@ -257,6 +255,10 @@ def _read_table(data: bytes, filename: str) -> list[tuple]:
             text = data.decode("gb18030", errors="replace")
         return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""))]
     if suffix == "xlsx":
+        # openpyxl costs every worker about 16 MB of memory; it is loaded only when a spreadsheet is read or written.
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):

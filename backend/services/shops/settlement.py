@@ -3,7 +3,6 @@
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
-from openpyxl import Workbook
 from sqlalchemy import case, func, select
 
 from backend import clock
@@ -216,6 +215,8 @@ def close_settlement(*, caller: Caller, shop: Shop, month: str) -> dict:
 
 def settlement_xlsx(*, caller: Caller, shop: Shop, month: str) -> bytes:
     """The settlement as a one-sheet workbook for the village accountant."""
+    from openpyxl import Workbook  # about 16 MB per worker: loaded only when a workbook is written
+
     report = shop_settlement(caller=caller, shop=shop, month=month)
     book = Workbook()
     sheet = book.active
