@@ -334,7 +334,12 @@ def statement_name(sql: str) -> str:
     words = sql.split()
     verb = words[0].lower()
     if verb == "select":
-        table = words[words.index("FROM") + 1] if "FROM" in words else "?"
+        table, depth = "?", 0
+        for position, word in enumerate(words):  # the statement's own FROM, not a subquery's
+            if word.upper() == "FROM" and depth == 0:
+                table = words[position + 1]
+                break
+            depth += word.count("(") - word.count(")")
     elif verb == "insert":
         table = words[2]
     elif verb == "update":

@@ -232,7 +232,7 @@ class Codes:
         return self.take(1)[0]
 
 
-def trace_statements(url: str, seeded: dict, codes: Codes) -> dict:
+def trace_statements(url: str, seeded: dict, codes: Codes, heavy: Codes) -> dict:
     """`verb table` of each statement of one product redemption and of one probe redemption, in order."""
     from sqlalchemy import event
 
@@ -252,9 +252,9 @@ def trace_statements(url: str, seeded: dict, codes: Codes) -> dict:
 
     auth = {"Authorization": f"Bearer {seeded['token']}"}
 
-    def body():
+    def body(code=None):
         return {
-            "pay_code": codes.one(),
+            "pay_code": code or codes.one(),
             "shop_id": seeded["shop_id"],
             "items": [{"item_id": seeded["item_id"], "quantity": 1}],
         }
@@ -265,10 +265,12 @@ def trace_statements(url: str, seeded: dict, codes: Codes) -> dict:
     event.listen(engine, "before_cursor_execute", record)
     # Requests outside any app context, so that each gets its own (and its own `g`), as under gunicorn.
     client = app.test_client()
-    for _ in range(2):  # the second one: accounts and budget row exist, as in steady state
+    # First one sale per villager: it keeps their credit state, as the services that write credit entries would
+    # have (the seed bulk-inserts the entries past them); then one in the steady state, traced.
+    for code in [*codes.take(VILLAGERS // 2), *heavy.take(VILLAGERS // 2), None]:
         seen.clear()
         response = client.post(
-            "/api/v1/redemptions", json=body(), headers={**auth, "Idempotency-Key": uuid.uuid4().hex}
+            "/api/v1/redemptions", json=body(code), headers={**auth, "Idempotency-Key": uuid.uuid4().hex}
         )
         assert response.status_code == 201, response.get_data(as_text=True)
     traces["app"] = list(seen)
@@ -367,7 +369,7 @@ def bench(kind: str, args) -> dict:
     try:
         seeded = seed(url, codes=args.codes)
         plain, heavy = Codes(seeded["plain"]), Codes(seeded["heavy"])
-        traces = trace_statements(url, seeded, plain)
+        traces = trace_statements(url, seeded, plain, heavy)
         port = free_port()
         server = start_server(url, port, workdir)
         try:
