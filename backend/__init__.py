@@ -34,6 +34,7 @@ def register_extensions(app: Flask) -> None:
     from backend import database, models  # noqa: F401 - importing models registers the tables
     from backend.extensions import babel, db, migrate
     from backend.services.credit.state import track_credit_entries
+    from backend.services.notifications.token_store import DatabaseTokenStore
 
     db.init_app(app)
     with app.app_context():
@@ -42,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
     track_credit_entries()  # every change of a credit entry refreshes its villager's kept credit state
+    app.extensions["wechat_token_store"] = DatabaseTokenStore()
 
 
 def register_errors(app: Flask) -> None:

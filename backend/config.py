@@ -37,6 +37,9 @@ def load_config() -> dict:
         "WECHAT_APP_ID": os.environ.get("WECHAT_APP_ID", ""),
         "WECHAT_APP_SECRET": os.environ.get("WECHAT_APP_SECRET", ""),
         "WECHAT_API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        # Notification kind -> subscribe-message template id (JSON), e.g. {"claim_decided": "<id>", ...}; each
+        # template's keywords are thing1 (事项), thing2 (内容), time3 (时间).
+        "WECHAT_SUBSCRIBE_TEMPLATES": os.environ.get("WECHAT_SUBSCRIBE_TEMPLATES", "{}"),
         "DATA_ENCRYPTION_KEY": os.environ.get("DATA_ENCRYPTION_KEY", ""),
         "BLIND_INDEX_KEY": os.environ.get("BLIND_INDEX_KEY", ""),
         # Ed25519 key that signs banks' credit reports (base64 seed, or a PEM file); earlier public keys (base64 of

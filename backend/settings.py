@@ -6,6 +6,7 @@ test changes one with `dataclasses.replace` (tests/settings.py: `use_settings`).
 (SQLAlchemy, JWT, Limiter, Babel, smorest) keep reading their own keys from `app.config`.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,6 +32,8 @@ class Settings:
     wechat_app_secret: str
     wechat_api_base: str
     wechat_callback_token: str
+    # Notification kind -> WeChat subscribe-message template id (keywords thing1, thing2, time3).
+    wechat_subscribe_templates: dict[str, str]
     public_base_url: str
     upload_folder: str
     unclaimed_upload_days: int
@@ -99,6 +102,7 @@ class Settings:
             wechat_app_id=config["WECHAT_APP_ID"],
             wechat_app_secret=config["WECHAT_APP_SECRET"],
             wechat_api_base=config["WECHAT_API_BASE"],
+            wechat_subscribe_templates=_templates(config["WECHAT_SUBSCRIBE_TEMPLATES"]),
             wechat_callback_token=config["WECHAT_CALLBACK_TOKEN"],
             public_base_url=config.get("PUBLIC_BASE_URL", ""),
             upload_folder=config["UPLOAD_FOLDER"],
@@ -139,6 +143,11 @@ class Settings:
             retention_rejected_months=config["RETENTION_REJECTED_MONTHS"],
             audit_retention_days=config["AUDIT_RETENTION_DAYS"],
         )
+
+
+def _templates(value) -> dict[str, str]:
+    """WECHAT_SUBSCRIBE_TEMPLATES: a JSON object (from the environment) or a mapping (from overrides)."""
+    return dict(json.loads(value or "{}") if isinstance(value, str) else value)
 
 
 def _words(value) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from backend.database import write_transaction
 from backend.models import OutboxMessage
+from backend.services.notifications import Notice, notify
 from backend.services.outbox import enqueue_message
 
 
@@ -23,4 +24,20 @@ def engagement_object_factories(marker: str) -> dict:
             world.objects["dead_letter"] = make_dead_letter(world.village.id, payload={"text": marker}).id
         return world.objects["dead_letter"]
 
-    return {"message_id": dead_letter}
+    def notification(world) -> int:
+        if "notification" not in world.objects:
+            with write_transaction() as session:
+                found = notify(
+                    session,
+                    Notice(
+                        villager_id=world.villager.id,
+                        village_id=world.village.id,
+                        kind="badge_earned",
+                        title=marker,
+                        body=marker,
+                    ),
+                )
+            world.objects["notification"] = found.id
+        return world.objects["notification"]
+
+    return {"message_id": dead_letter, "notification_id": notification}

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 import requests
 
@@ -50,6 +50,24 @@ class WeChatUnavailable(WeChatError):
     """No usable answer: timeout, connection failure, HTTP 5xx or a body that is not JSON."""
 
 
+class WeChatSubscriptionRefused(WeChatError):
+    """The user has no subscription left for this template (43101): refused, or the grant was used up."""
+
+
+class WeChatInvalidMessage(WeChatError):
+    """The subscribe message itself is wrong: template id, data or page (40003, 40037, 47003, 41030)."""
+
+
+class TokenStore(Protocol):
+    """Where processes share the access token: `load` gives (token, deadline) or None; deadlines are time.time()."""
+
+    def load(self, app_id: str) -> tuple[str, float] | None: ...
+
+    def save(self, app_id: str, token: str, deadline: float) -> None: ...
+
+    def discard(self, app_id: str, token: str) -> None: ...
+
+
 _ERRORS: dict[int, type[WeChatError]] = {
     40029: WeChatInvalidCode,
     40163: WeChatInvalidCode,
@@ -59,6 +77,11 @@ _ERRORS: dict[int, type[WeChatError]] = {
     40001: WeChatTokenInvalid,
     40014: WeChatTokenInvalid,
     42001: WeChatTokenInvalid,
+    43101: WeChatSubscriptionRefused,
+    40003: WeChatInvalidMessage,
+    40037: WeChatInvalidMessage,
+    41030: WeChatInvalidMessage,
+    47003: WeChatInvalidMessage,
 }
 
 
@@ -98,14 +121,17 @@ class WeChatClient:
         base_url: str = "https://api.weixin.qq.com",
         timeout: float = 5,
         session: requests.Session | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
+        token_store: TokenStore | None = None,
     ):
         self.app_id = app_id
         self._secret = app_secret
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self._http = session or requests.Session()
-        self._clock = clock
+        # A shared store compares deadlines across processes, so it needs wall-clock time.
+        self._clock = clock or (time.time if token_store is not None else time.monotonic)
+        self._store = token_store
         self._token_lock = threading.Lock()
         self._token: str | None = None
         self._token_deadline = 0.0
@@ -167,7 +193,12 @@ class WeChatClient:
     def get_access_token(self) -> str:
         """Return the cached access token, fetching one from the stable token endpoint near expiry."""
         with self._token_lock:
-            if self._token is not None and self._clock() < self._token_deadline:
+            now = self._clock()
+            if self._token is not None and now < self._token_deadline:
+                return self._token
+            shared = self._store.load(self.app_id) if self._store is not None else None
+            if shared is not None and now < shared[1]:
+                self._token, self._token_deadline = shared
                 return self._token
             # Normal mode (no force_refresh): WeChat returns the current token that every worker shares,
             # so one worker refreshing never invalidates another's.
@@ -179,6 +210,8 @@ class WeChatClient:
             expires_in = int(answer.get("expires_in") or 7200)
             self._token = token
             self._token_deadline = self._clock() + max(expires_in - TOKEN_REFRESH_MARGIN, 0)
+            if self._store is not None:
+                self._store.save(self.app_id, token, self._token_deadline)
             return token
 
     def _drop_token(self, token: str) -> None:
@@ -186,6 +219,8 @@ class WeChatClient:
             # Only drop the token that failed; another thread may already hold a fresh one.
             if self._token == token:
                 self._token = None
+            if self._store is not None:
+                self._store.discard(self.app_id, token)
 
     def _call_with_token(self, path: str, body: dict) -> dict:
         """POST with the access token, refreshing it once and retrying if WeChat says it is invalid."""
@@ -226,6 +261,21 @@ class WeChatClient:
         if not trace_id:
             raise WeChatUnavailable(None, "微信内容安全接口未返回 trace_id")
         return trace_id
+
+    def send_subscribe_message(
+        self, openid: str, template_id: str, data: dict[str, str], *, page: str | None = None, state: str = "formal"
+    ) -> None:
+        """Send one subscribe message (uses one of the user's grants of `template_id`); `data` is keyword -> text."""
+        body: dict[str, Any] = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": {key: {"value": value} for key, value in data.items()},
+            "miniprogram_state": state,
+            "lang": "zh_CN",
+        }
+        if page:
+            body["page"] = page
+        self._call_with_token("/cgi-bin/message/subscribe/send", body)
 
 
 def parse_media_check_callback(payload: dict) -> MediaCheckResult:

@@ -12,9 +12,9 @@ DEMO_PASSWORD = "demo1234"  # noqa: S105 - demo mode only; production refuses DE
 
 
 def demo_parts() -> list:
-    from backend.demo import activities, city, credit, people, shops, submissions
+    from backend.demo import activities, city, credit, engagement, people, shops, submissions
 
-    return [people.load, activities.load, submissions.load, credit.load, shops.load, city.load]
+    return [people.load, activities.load, submissions.load, credit.load, shops.load, city.load, engagement.load]
 
 
 def load_demo_town(*, echo=print) -> bool:

@@ -12,9 +12,11 @@ from backend.models.credit import (
     CreditState,
     HonourApplication,
 )
+from backend.models.engagement import BadgeAward, BoardMonth, Participation, PointsTally
 from backend.models.idempotency import IdempotencyKey
 from backend.models.integrations import EventMapping, InboundEvent
 from backend.models.ledger import Account, Checkpoint, CheckpointHead, Entry, Lot, LotMovement, Transfer
+from backend.models.notifications import Notification, SubscriptionGrant, WeChatAccessToken
 from backend.models.outbox import OutboxMessage
 from backend.models.partners import Consent, Institution, PartnerToken, ReportAccess
 from backend.models.people import BindingCode, City, Household, Town, User, Village, Villager
@@ -38,7 +40,9 @@ __all__ = [
     "Account",
     "AuditEntry",
     "AuditSeal",
+    "BadgeAward",
     "BindingCode",
+    "BoardMonth",
     "BudgetUsage",
     "Checkpoint",
     "CheckpointHead",
@@ -63,10 +67,13 @@ __all__ = [
     "Lot",
     "LotMovement",
     "MediaCheck",
+    "Notification",
     "OutboxMessage",
+    "Participation",
     "PartnerToken",
     "PayCode",
     "PointAward",
+    "PointsTally",
     "Poll",
     "PollOption",
     "PollVote",
@@ -85,6 +92,7 @@ __all__ = [
     "ShopOrder",
     "ShopSettlement",
     "Submission",
+    "SubscriptionGrant",
     "TemplateDecision",
     "TokenFamily",
     "Town",
@@ -93,6 +101,7 @@ __all__ = [
     "User",
     "Village",
     "Villager",
+    "WeChatAccessToken",
     "WebhookDelivery",
     "WebhookSubscription",
 ]

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.extensions import db
@@ -24,6 +24,9 @@ class PointAward(VillageOwnedMixin, TimestampMixin, db.Model):
     earned_on: Mapped[date] = mapped_column(Date)
     rule_set_id: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"))
     rule_code: Mapped[str | None] = mapped_column(String(16))
+    # The rule's category (民主评议, 环境美化, ...) and the event's hours, as badges and boards count them.
+    category: Mapped[str | None] = mapped_column(String(32))
+    hours: Mapped[float | None] = mapped_column(Float)
     rule_version: Mapped[int | None] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(Integer)
     capped: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -44,6 +44,8 @@ class Village(TimestampMixin, db.Model):
     town_id: Mapped[int] = mapped_column(ForeignKey("towns.id"), index=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    # Whether villagers who never chose are left out of public rankings (shown as 匿名村民).
+    ranking_opt_out_default: Mapped[bool] = mapped_column(Boolean, default=False)
 
     town: Mapped[Town] = relationship(back_populates="villages")
 
@@ -81,6 +83,8 @@ class Villager(VillageOwnedMixin, TimestampMixin, db.Model):
     phone_masked: Mapped[str | None] = mapped_column(String(11))
     status: Mapped[str] = mapped_column(String(16), default="active")
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The villager's own choice about public rankings; None follows the village's default.
+    ranking_opt_out: Mapped[bool | None] = mapped_column(Boolean)
 
     household: Mapped[Household | None] = relationship(back_populates="members")
     village: Mapped[Village] = relationship()

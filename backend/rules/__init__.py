@@ -36,6 +36,11 @@ Rule set JSON (both kinds; `load_rule_set` parses ISO dates, `validate_rule_set`
                         "expect": {"score": 1000, "level": "AA"}}]   # points sets: {"points": 20}
     }
 
+Points sets also declare `categories` (default: 民主评议 环境美化 平安治理 志愿服务 在线学习 建言献策; every points
+rule names one), `stars: {thresholds: [5 ascending lifetime-points minima for 1..5 stars]}` and `badges`:
+[{code, title, description, scope: villager|household, category?, metric: {type, ...filters},
+tiers: [{tier: bronze|silver|gold, threshold, bonus}]}] (metrics in `badges.METRICS`).
+
 Effects: fixed {amount} (x event quantity), per_unit {amount, unit_fact, unit_size, max_units?} (units
 come from the fact, else from the event quantity), range {min, max, default} (a reviewer's amount, else
 the default), level_cap {level} (no points; caps the level while its event counts). Every positive rule
@@ -44,6 +49,16 @@ leaf false. Sentence placeholders: {name} (from the fact "villager.name"), {amou
 {title}, {units}, {level}, {expires_on}; unknown ones are left as written.
 """
 
+from backend.rules.badges import (
+    METRICS,
+    TIERS,
+    ActivityRecord,
+    BadgeProgress,
+    History,
+    TierProgress,
+    evaluate_badges,
+    simulate_badges,
+)
 from backend.rules.catalogue import export_catalogue
 from backend.rules.compiled import CompiledRuleSet, Level, Rule, compile_rule_set
 from backend.rules.conditions import evaluate_condition, validate_condition
@@ -54,6 +69,15 @@ from backend.rules.explain import render_sentence
 from backend.rules.facts import FACTS, age_on, villager_facts
 from backend.rules.golden import run_golden_tests
 from backend.rules.loader import DEMO_RULE_SETS, load_demo_rule_set
+from backend.rules.participation import (
+    DEFAULT_CATEGORIES,
+    STARS_LABEL,
+    StarRating,
+    Streak,
+    compute_streak,
+    rate_stars,
+    star_thresholds,
+)
 from backend.rules.periods import add_months, cap_period_key, cap_window
 from backend.rules.points import PointsAward, describe_points_rules, match_rule, score_activity
 from backend.rules.registry import points_expiry_date
@@ -67,11 +91,17 @@ from backend.rules.results import (
     RepairApplied,
 )
 from backend.rules.simulate import PersonChange, SimulationResult, simulate_rule_set
-from backend.rules.validation import load_rule_set, validate_rule_set
+from backend.rules.validation import load_rule_set, rule_set_categories, validate_rule_set
 
 __all__ = [
+    "DEFAULT_CATEGORIES",
     "DEMO_RULE_SETS",
     "FACTS",
+    "METRICS",
+    "STARS_LABEL",
+    "TIERS",
+    "ActivityRecord",
+    "BadgeProgress",
     "CapApplied",
     "CompiledRuleSet",
     "CreditEvent",
@@ -81,6 +111,7 @@ __all__ = [
     "CreditState",
     "DimensionScore",
     "GateApplied",
+    "History",
     "Level",
     "PersonChange",
     "PointsAward",
@@ -90,15 +121,20 @@ __all__ = [
     "RuleError",
     "RuleSetInvalid",
     "SimulationResult",
+    "StarRating",
+    "Streak",
+    "TierProgress",
     "VersionTable",
     "add_months",
     "age_on",
     "cap_period_key",
     "cap_window",
     "compile_rule_set",
+    "compute_streak",
     "credit_event_from_dict",
     "credit_state",
     "describe_points_rules",
+    "evaluate_badges",
     "evaluate_condition",
     "evaluate_credit",
     "export_catalogue",
@@ -106,11 +142,15 @@ __all__ = [
     "load_rule_set",
     "match_rule",
     "points_expiry_date",
+    "rate_stars",
     "render_sentence",
+    "rule_set_categories",
     "run_golden_tests",
     "score_activity",
     "score_credit",
+    "simulate_badges",
     "simulate_rule_set",
+    "star_thresholds",
     "validate_condition",
     "validate_rule_set",
     "villager_facts",

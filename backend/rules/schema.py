@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from backend.rules.badges import METRICS, SCOPES, TIERS
 from backend.rules.conditions import validate_condition
 from backend.rules.facts import ACTIVITY_TYPES
 from backend.rules.periods import CAP_PERIODS
@@ -118,6 +119,33 @@ class GoldenTestSchema(StrictSchema):
     expect = fields.Nested(ExpectSchema, required=True)
 
 
+class TierSchema(StrictSchema):
+    tier = fields.String(required=True, validate=_one_of(TIERS, "勋章等级"))
+    threshold = fields.Integer(required=True, strict=True, validate=_at_least(1))
+    bonus = fields.Integer(strict=True, load_default=0, validate=_at_least(0))
+
+
+class BadgeSchema(StrictSchema):
+    code = fields.String(
+        required=True, validate=validate.Regexp(RULE_CODE, error="编码应为大写字母开头，如 B01、BADGE-1")
+    )
+    title = fields.String(required=True, validate=_not_blank)
+    description = fields.String(load_default="")
+    scope = fields.String(load_default="villager", validate=_one_of(SCOPES, "勋章对象"))
+    # Where bonus points count in boards; a badge that belongs to no category leaves it empty.
+    category = fields.String(load_default=None, allow_none=True)
+    metric = RegistryField(METRICS, "勋章条件", required=True)
+    tiers = fields.List(fields.Nested(TierSchema), required=True, validate=validate.Length(min=1, max=3))
+
+
+class StarsSchema(StrictSchema):
+    thresholds = fields.List(
+        fields.Integer(strict=True, validate=_at_least(0)),
+        required=True,
+        validate=validate.Length(equal=5, error="参与星级须有 5 个门槛（1 至 5 星）"),
+    )
+
+
 class RuleSetSchema(StrictSchema):
     kind = fields.String(required=True, validate=_one_of(KINDS, "规则集类型"))
     name = fields.String(required=True, validate=_not_blank)
@@ -130,6 +158,11 @@ class RuleSetSchema(StrictSchema):
     levels = fields.List(fields.Nested(LevelSchema), load_default=list)
     dimensions = fields.List(fields.Nested(DimensionSchema), load_default=list)
     rules = fields.List(fields.Nested(RuleSchema), required=True)
+    # Points sets: the categories rules, boards and statistics use (the six defaults when absent), the lifetime
+    # points of 1..5 participation stars, and the badges.
+    categories = fields.List(fields.String(validate=_not_blank), load_default=None, allow_none=True)
+    stars = fields.Nested(StarsSchema, load_default=None, allow_none=True)
+    badges = fields.List(fields.Nested(BadgeSchema), load_default=list)
     gates = fields.List(fields.Nested(GateSchema), load_default=list)
     points_expiry = RegistryField(EXPIRY_POLICIES, "积分到期规则", load_default=lambda: {"type": "never"})
     notice_days = fields.Integer(strict=True, load_default=0, validate=_at_least(0))

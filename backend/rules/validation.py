@@ -1,15 +1,18 @@
 """Whole-rule-set validation: schema fields plus cross-field checks, with Chinese messages per rule."""
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError
 
+from backend.rules.badges import METRICS
 from backend.rules.conditions import validate_condition
 from backend.rules.errors import RuleError, RuleSetInvalid
 from backend.rules.events import activity_from_dict, credit_event_from_dict
 from backend.rules.explain import unknown_placeholders
-from backend.rules.facts import EVIDENCE_KINDS
+from backend.rules.facts import ACTIVITY_TYPES, EVIDENCE_KINDS
+from backend.rules.participation import DEFAULT_CATEGORIES
 from backend.rules.registry import GATE_EFFECTS, LIST_KINDS, effect_direction
 from backend.rules.schema import TRANSLATIONS, RuleSetSchema
 
@@ -72,6 +75,70 @@ def _check_cross(data: Mapping, errors: Errors) -> None:
     rule_codes = _check_rules(data, kind, level_codes, dimension_codes, errors)
     _check_gates(data.get("gates") or [], level_codes, rule_codes, errors)
     _check_golden(data.get("golden_tests") or [], kind, errors)
+    _check_participation(data, kind, rule_codes, errors)
+
+
+def rule_set_categories(data: Mapping) -> tuple[str, ...]:
+    """The categories of a points rule set: its own list, or the six defaults."""
+    return tuple(data.get("categories") or DEFAULT_CATEGORIES)
+
+
+def _check_participation(data: Mapping, kind: str | None, rule_codes: set, errors: Errors) -> None:
+    if kind != "points":
+        for key in ("categories", "stars", "badges"):
+            if data.get(key):
+                _add(errors, (key,), "类别、参与星级和勋章只用于积分规则集")
+        return
+    categories = rule_set_categories(data)
+    if len(set(categories)) != len(categories):
+        _add(errors, ("categories",), "类别不能重复")
+    for index, rule in enumerate(data.get("rules") or []):
+        category = rule.get("category")
+        if rule.get("target") in ("points", "both") and category not in categories:
+            _add(errors, ("rules", index, "category"), f"类别应为以下之一：{'、'.join(categories)}")
+    thresholds = (data.get("stars") or {}).get("thresholds") or []
+    if not _ascending(thresholds):
+        _add(errors, ("stars", "thresholds"), "参与星级的门槛须从低到高递增")
+    seen: set[str] = set()
+    for index, badge in enumerate(data.get("badges") or []):
+        code = badge.get("code")
+        if code in seen or code in rule_codes:
+            _add(errors, ("badges", index, "code"), "编码与其他勋章或规则重复")
+        seen.add(code)
+        for field, message in _badge_problems(badge, categories):
+            _add(errors, ("badges", index, field), message)
+
+
+TIER_ORDER = ("bronze", "silver", "gold")
+
+
+def _ascending(values: list) -> bool:
+    return all(earlier < later for earlier, later in itertools.pairwise(values))
+
+
+def _badge_problems(badge: Mapping, categories: tuple[str, ...]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    metric = badge.get("metric") or {}
+    kind = METRICS.get(metric.get("type"))
+    if kind is not None and badge.get("scope", "villager") not in kind.scopes:
+        problems.append(
+            ("scope", f"条件「{kind.label}」不适用于{'家庭' if badge.get('scope') == 'household' else '个人'}勋章")
+        )
+    for key, value in (("category", badge.get("category")), ("metric", metric.get("category"))):
+        if value is not None and value not in categories:
+            problems.append((key, f"类别 {value!r} 不在规则集的类别中"))
+    if metric.get("activity_type") is not None and metric["activity_type"] not in ACTIVITY_TYPES:
+        problems.append(("metric", f"未知活动类型 {metric['activity_type']!r}"))
+    tiers = badge.get("tiers") or []
+    ranks = [TIER_ORDER.index(tier["tier"]) for tier in tiers if tier.get("tier") in TIER_ORDER]
+    if not _ascending(ranks):
+        problems.append(("tiers", "等级须按铜、银、金的顺序排列且不重复"))
+    thresholds = [tier.get("threshold", 0) for tier in tiers]
+    if not _ascending(thresholds):
+        problems.append(("tiers", "高一级的门槛须高于低一级"))
+    if metric.get("type") == "categories_in_month" and thresholds and thresholds[-1] > len(categories):
+        problems.append(("tiers", f"一个月最多只能参加 {len(categories)} 个类别"))
+    return problems
 
 
 def _check_credit_bounds(data: Mapping, errors: Errors) -> None:
@@ -217,7 +284,7 @@ def _golden_event_problem(event: Any, kind: str | None) -> str | None:
     return None
 
 
-_PREFIXES = {"rules": "规则", "gates": "关卡", "levels": "等级", "golden_tests": "黄金用例"}
+_PREFIXES = {"rules": "规则", "gates": "关卡", "levels": "等级", "golden_tests": "黄金用例", "badges": "勋章"}
 
 
 def _label_messages(data: Mapping, errors: Errors) -> None:

@@ -52,7 +52,9 @@ def bound_villager(session: Session, caller: Caller, *, lock: bool = False) -> V
     if caller.role != "villager" or caller.villager_id is None:
         raise NotBound()
     stmt = select(Villager).where(Villager.id == caller.villager_id)
-    return session.execute(stmt.with_for_update() if lock else stmt).scalar_one()
+    # NO KEY UPDATE: serialises this villager's writes, yet lets other transactions insert rows that point at the
+    # villager (their foreign-key checks take KEY SHARE), e.g. a household badge paid to this household's head.
+    return session.execute(stmt.with_for_update(key_share=True) if lock else stmt).scalar_one()
 
 
 def require_role(caller: Caller, *roles: str) -> None:

@@ -18,6 +18,7 @@ from backend.models import CreditEntry, CreditObjection, HonourApplication, Uplo
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.credit.scores import version_on
+from backend.services.notifications import messages, notify
 from backend.services.paging import paginate
 from backend.services.webhooks.events import publish_event
 
@@ -113,10 +114,10 @@ def record_violation(
     require_role(caller, *STAFF_ROLES)
     check_not_future(occurred_on, "occurred_on")
     with write_transaction() as session:
-        version, _rule = check_rule(
+        version, rule = check_rule(
             session, village_id=villager.village_id, rule_code=rule_code, day=occurred_on, direction=-1
         )
-        return add_credit_entry(
+        entry = add_credit_entry(
             session,
             caller=caller,
             audit_action="credit.violation.record",
@@ -134,6 +135,8 @@ def record_violation(
             evidence_text=evidence_text,
             evidence_file_ids=check_evidence(session, village_id=villager.village_id, file_ids=file_ids),
         )
+        notify(session, messages.notice_published(entry, rule.title))
+        return entry
 
 
 def list_entries(
@@ -210,6 +213,7 @@ def decide_objection(*, caller: Caller, entry: CreditEntry, upheld: bool, note: 
             before=before,
             after={**snapshot(entry), "objection_id": objection.id, "note": note},
         )
+        notify(session, messages.objection_decided(entry, upheld=upheld, note=note))
         return entry
 
 
@@ -296,7 +300,7 @@ def decide_honour(*, caller: Caller, application: HonourApplication, approve: bo
         application.decided_by_id, application.decided_at = caller.user_id, clock.now()
         application.decision_note = note
         if approve:
-            version, _rule = check_rule(
+            version, rule = check_rule(
                 session,
                 village_id=application.village_id,
                 rule_code=application.rule_code,
@@ -323,6 +327,7 @@ def decide_honour(*, caller: Caller, application: HonourApplication, approve: bo
                 evidence_file_ids=application.evidence_file_ids or [],
             )
             application.entry_id = entry.id
+            notify(session, messages.notice_published(entry, rule.title))
         record_audit(
             session,
             actor=caller,

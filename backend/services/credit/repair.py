@@ -12,6 +12,7 @@ from backend.models import CreditEntry, CreditRepair
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.credit.entries import ApplicationDecided, add_credit_entry, check_evidence
+from backend.services.notifications import messages, notify
 from backend.services.paging import paginate
 
 REPAIRABLE_ORIGINS = ("violation", "village_list")
@@ -100,6 +101,7 @@ def decide_repair(*, caller: Caller, repair: CreditRepair, approve: bool, note: 
             before=before,
             after=snapshot(repair),
         )
+        notify(session, messages.repair_decided(repair))
         return repair
 
 

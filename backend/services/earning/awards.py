@@ -17,6 +17,7 @@ from backend.extensions import db
 from backend.models import PointAward, RuleSet, Villager
 from backend.rules import PointsAward, RuleError, describe_points_rules, score_activity, villager_facts
 from backend.services.access import Caller, bound_villager
+from backend.services.engagement.participation import lock_household, record_participation
 from backend.services.ledger.balances import points_earned_between
 from backend.services.ledger.postings import earn_points
 from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
@@ -58,7 +59,10 @@ def price_award(
 
 
 def _lock(session: Session, villager: Villager) -> None:
-    session.execute(select(Villager.id).where(Villager.id == villager.id).with_for_update())
+    # NO KEY UPDATE: serialises this villager's awards, yet lets other transactions insert rows that point at the
+    # villager (foreign-key checks take KEY SHARE), e.g. a household badge paid to this household's head.
+    session.execute(select(Villager.id).where(Villager.id == villager.id).with_for_update(key_share=True))
+    lock_household(session, villager)
 
 
 def _price(
@@ -128,12 +132,15 @@ def award_points(
         rule_set_id=price.rule_set.id if price.rule_set else None,
     )
     score = price.score
+    compiled = compiled_rule_set(price.rule_set) if price.rule_set is not None else None
     if score is None:
         award.reason = award.explanation = NO_RULE_SET if price.rule_set is None else NO_RULE
     else:
         award.rule_code, award.rule_version = score.rule_code, price.rule_set.version
         award.amount, award.capped, award.expires_on = score.amount, score.capped, score.expires_on
         award.reason, award.explanation = score.sentence[:200], score.explanation
+        award.category = compiled.rules_by_code[score.rule_code].category or None
+        award.hours = facts.get("event.hours")
     if award.amount > 0:
         transfer = earn_points(
             session,
@@ -169,6 +176,9 @@ def award_points(
                 "earned_on": on.isoformat(),
             },
         )
+    if score is not None:
+        # Badges, stars, streaks and boards count the activity in this same transaction.
+        record_participation(session, villager=villager, award=award, rule_set_id=price.rule_set.id, rule_set=compiled)
     return award
 
 

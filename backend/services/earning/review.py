@@ -15,6 +15,7 @@ from backend.models.submissions import OPEN_STATUSES, Submission
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import record_audit, snapshot
 from backend.services.earning.awards import AwardPrice, award_points, price_award
+from backend.services.notifications import messages, notify
 from backend.services.paging import paginate
 from backend.settings import current_settings
 
@@ -101,6 +102,8 @@ def approve_submission(*, caller: Caller, submission: Submission, amount: int | 
                 _book(session, caller, submission, villager, note, price)
                 action = "submission.approve"
         record_audit(session, actor=caller, action=action, entity=submission, before=before, after=snapshot(submission))
+        if submission.status == "approved":
+            notify(session, messages.claim_decided(submission))
         return submission
 
 
@@ -157,6 +160,7 @@ def reject_submission(*, caller: Caller, submission: Submission, reason: str) ->
             before=before,
             after=snapshot(submission),
         )
+        notify(session, messages.claim_decided(submission))
         return submission
 
 

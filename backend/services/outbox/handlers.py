@@ -41,6 +41,7 @@ Handler = Callable[[Delivery], None]
 # messages import the outbox; importing them back from here would make a cycle.
 HANDLER_PATHS: dict[str, str] = {
     "webhook": "backend.services.webhooks.delivery:deliver_webhook",
+    "wechat.subscribe": "backend.services.notifications.delivery:send_subscribe_message",
 }
 
 # Handlers registered at run time (tests swap one in); they take precedence over HANDLER_PATHS.
