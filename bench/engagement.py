@@ -20,7 +20,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from redeem import ROOT, create_database, free_port, load, server_processes, start_server
+import load
+from redeem import ROOT, brief, create_database, free_port, measured, server_processes, start_server
 
 sys.path.insert(0, str(ROOT))
 PEOPLE = 3000
