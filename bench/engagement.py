@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load
-from redeem import ROOT, brief, create_database, free_port, measured, server_processes, start_server
+from redeem import ROOT, bench_app, brief, create_database, free_port, measured, server_processes, start_server
 
 sys.path.insert(0, str(ROOT))
 PEOPLE = 3000
@@ -30,7 +30,7 @@ CATEGORIES = ("民主评议", "环境美化", "平安治理", "志愿服务", "�
 
 def seed(url: str) -> dict:
     """Schema and the village; tokens of a shopkeeper and of a villager."""
-    from backend import clock, create_app
+    from backend import clock
     from backend.extensions import db
     from backend.models import (
         BadgeAward,
@@ -50,7 +50,7 @@ def seed(url: str) -> dict:
     from backend.services.auth.sessions import start_session
     from backend.services.engagement.periods import period_keys
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "LOG_LEVEL": "WARNING"})
+    app = bench_app(url)  # signs tokens with the key the bench's server checks
     rng = random.Random(3000)
     with app.app_context():
         db.create_all()
