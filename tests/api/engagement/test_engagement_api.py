@@ -195,3 +195,21 @@ def test_privacy_refuses_non_booleans(client, town):
     headers = auth(make_villager_user(town[1]))
     for value in ("yes", 1, None):
         assert client.put("/api/v1/me/privacy", json={"ranking_opt_out": value}, headers=headers).status_code == 422
+
+
+def test_group_board_ranks_my_group_only_and_a_household_whose_head_opted_out_is_anonymous(client, town):
+    _village, zhang, li, wang = town
+    with write_transaction() as session:
+        for person, group in ((zhang, "第一组"), (li, "第一组"), (wang, "第二组")):
+            session.get(Villager, person.id).group_name = group
+        session.get(Villager, zhang.id).ranking_opt_out = True
+    award(zhang, "z1")
+    award(li, "l1")
+    award(wang, "w1")
+    headers = auth(make_villager_user(li))
+    group = body(client.get("/api/v1/leaderboards?scope=group", headers=headers))
+    assert group["group"] == "第一组"
+    assert [(r["name"], r["points"]) for r in group["items"]] == [("匿名村民", 2), ("李四", 2)]
+    assert group["me"]["rank"] == 1
+    households = body(client.get("/api/v1/leaderboards?scope=household", headers=headers))["items"]
+    assert {r["name"] for r in households} == {"匿名农户", "李四家", "王*二家"}
