@@ -125,3 +125,25 @@ def test_two_approvals_at_the_same_moment_award_a_badge_exactly_once(app, family
         select(Transfer.rule_code, func.count()).where(Transfer.source_type == "badge").group_by(Transfer.rule_code)
     ).all()
     assert all(count == 1 for _code, count in bonuses if _code in ("B02", "B07"))
+
+
+@pytest.mark.slow
+def test_two_members_capped_at_the_same_moment_complete_the_household_badge_once(app):
+    """Capped awards book nothing, so no ledger lock orders them: only the household lock does."""
+    village = make_village()
+    document = load_demo_rule_set("points_qt")
+    document["rules"][1]["cap"] = {"period": "year", "amount": 2}  # one paid vote a year
+    document["badges"][-1]["tiers"][0]["threshold"] = 2  # 最美家庭: two months with every adult
+    make_rule_set(village, document=document)
+    household = make_household(village)
+    father = make_villager(village, name="王大明", household=household, is_head=True)
+    mother = make_villager(village, name="李小红", household=household, is_head=False)
+    award(father.id, "jan-f", on=date(2026, 1, 5), activity_type="vote", facts={})
+    award(mother.id, "jan-m", on=date(2026, 1, 6), activity_type="vote", facts={})
+    people = [father.id, mother.id]
+
+    def work(index):
+        assert award(people[index], f"mar-{index}", on=date(2026, 3, 3), activity_type="vote", facts={}) == 0
+
+    assert run_threads(app, 2, work) == []
+    assert badges_of().count("最美家庭") == 1
