@@ -10,13 +10,14 @@ from backend import clock
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, LocalDateTime, OutSchema, PageArgs, page_schema
 from backend.api.idempotency import HEADER_DOC, idempotent
-from backend.models import Village
+from backend.models import RuleSet, Village
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.engagement.applications import list_my_applications
 from backend.services.engagement.board import get_board
 from backend.services.engagement.leaderboards import SCOPES, get_leaderboard
 from backend.services.engagement.me import get_home, list_my_badges, set_privacy
 from backend.services.engagement.notices import list_notices
+from backend.services.engagement.participation import simulate_badge_draft
 from backend.services.notifications import list_my_notifications, mark_read, record_subscriptions
 
 blp = Blueprint("engagement", __name__, url_prefix="/api/v1", description="参与：首页、勋章、排行、公示、通知")
@@ -247,6 +248,21 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class BadgeGainOut(OutSchema):
+    villager_id = fields.Integer()
+    name = fields.String()
+    code = fields.String()
+    tier = fields.String()
+    label = fields.String()
+
+
+class BadgeSimulationOut(OutSchema):
+    rule_set_id = fields.Integer()
+    gains = fields.List(fields.Nested(BadgeGainOut))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "Per badge tier"})
+    bonus_points = fields.Integer(metadata={"description": "Bonus points those gains would book"})
+
+
 class PrivacyIn(InSchema):
     ranking_opt_out = StrictBoolean(required=True)
 
@@ -343,6 +359,15 @@ def subscriptions(args, caller):
 def privacy(args, caller):
     """Leave or rejoin public rankings (匿名村民)."""
     return set_privacy(caller=caller, ranking_opt_out=args["ranking_opt_out"])
+
+
+@blp.get("/rule-sets/<int:rule_set_id>/badge-simulation")
+@blp.response(200, BadgeSimulationOut)
+@signed_in(*STAFF_ROLES)
+def badge_simulation(rule_set_id, caller):
+    """Who in the village would gain which badge under a points draft (given what they hold), and the bonus."""
+    rule_set = get_scoped_or_404(RuleSet, rule_set_id, caller)
+    return simulate_badge_draft(caller=caller, rule_set=rule_set)
 
 
 def _first_day(month: str | None) -> date:

@@ -15,7 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend import clock
-from backend.models import BadgeAward, Household, Participation, PointAward, PointsTally, Villager
+from backend.errors import InvalidInput
+from backend.extensions import db
+from backend.models import BadgeAward, Household, Participation, PointAward, PointsTally, RuleSet, Villager
 from backend.models.engagement import ALL_CATEGORIES
 from backend.rules import (
     ActivityRecord,
@@ -26,12 +28,16 @@ from backend.rules import (
     evaluate_badges,
     points_expiry_date,
     rate_stars,
+    simulate_badges,
     star_thresholds,
+    validate_rule_set,
 )
 from backend.rules.participation import month_key, week_start
+from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.engagement.periods import period_keys
 from backend.services.ledger.postings import earn_points
 from backend.services.notifications import Notice, notify
+from backend.services.rulesets.versions import RuleSetInvalidError
 
 BONUS_CATEGORY = "勋章奖励"  # where bonus points of a badge without a category count
 ADULT_AGE = 18
@@ -295,3 +301,41 @@ def _pay_bonus(
             dedupe_key=f"badge:{badge.id}",
         ),
     )
+
+
+def simulate_badge_draft(*, caller: Caller, rule_set: RuleSet) -> dict:
+    """Who in the village would gain which badge tier under a points draft, given what they hold, and its bonus cost."""
+
+    require_role(caller, *STAFF_ROLES)
+    if rule_set.kind != "points":
+        raise InvalidInput(errors={"rule_set_id": ["勋章模拟只适用于积分规则集。"]})
+    errors = validate_rule_set(rule_set.document)
+    if errors:
+        raise RuleSetInvalidError(errors=errors)
+    session = db.session
+    people = dict(
+        session.execute(
+            select(Villager.id, Villager.name).where(
+                Villager.village_id == rule_set.village_id, Villager.status == "active"
+            )
+        ).all()
+    )
+    histories = activity_history(session, list(people))
+    earned: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for villager_id, code, tier in session.execute(
+        select(BadgeAward.villager_id, BadgeAward.badge_code, BadgeAward.tier).where(
+            BadgeAward.village_id == rule_set.village_id, BadgeAward.holder_key.like("villager:%")
+        )
+    ):
+        earned[villager_id][code].append(tier)
+    population = {vid: History(tuple(histories.get(vid, ()))) for vid in people}
+    result = simulate_badges(rule_set.document, population, earned=earned)
+    return {
+        "rule_set_id": rule_set.id,
+        "gains": [
+            {"villager_id": g.person_id, "name": people[g.person_id], "code": g.code, "tier": g.tier, "label": g.label}
+            for g in result["gains"]
+        ],
+        "counts": result["counts"],
+        "bonus_points": result["bonus_points"],
+    }

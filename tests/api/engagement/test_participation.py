@@ -15,7 +15,8 @@ from backend.services.earning.awards import award_points
 from backend.services.ledger.balances import villager_balance
 from tests.activities_factories import make_rule_set
 from tests.api.ledger.test_concurrency import run_threads
-from tests.factories import make_household, make_village, make_villager
+from tests.conftest import body
+from tests.factories import auth, make_household, make_staff, make_village, make_villager, make_villager_user
 
 VOLUNTEER = {"event.kind": "volunteer", "event.hours": 2}
 
@@ -147,3 +148,20 @@ def test_two_members_capped_at_the_same_moment_complete_the_household_badge_once
 
     assert run_threads(app, 2, work) == []
     assert badges_of().count("最美家庭") == 1
+
+
+def test_simulating_a_points_draft_lists_who_would_gain_which_badge(client, family):
+    village, father, mother = family
+    for n in range(2):
+        award(father.id, f"v{n}", on=date(2026, 3, 2 + 7 * n))
+    draft = load_demo_rule_set("points_qt")
+    draft["badges"][1]["tiers"][0]["threshold"] = 2  # 志愿先锋·铜 at 2 volunteer days instead of 3
+    rule_set = make_rule_set(village, document=draft, status="draft", version=2)
+    staff = auth(make_staff("committee", village=village))
+    result = body(client.get(f"/api/v1/rule-sets/{rule_set.id}/badge-simulation", headers=staff))
+    assert [(g["name"], g["label"]) for g in result["gains"]] == [("王大明", "志愿先锋·铜")]
+    assert result["bonus_points"] == 2
+    villager = auth(make_villager_user(mother))
+    assert client.get(f"/api/v1/rule-sets/{rule_set.id}/badge-simulation", headers=villager).status_code == 403
+    other = auth(make_staff("committee", village=make_village()))
+    assert client.get(f"/api/v1/rule-sets/{rule_set.id}/badge-simulation", headers=other).status_code == 404
