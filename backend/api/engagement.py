@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from backend import clock
 from backend.api.auth_hooks import signed_in
 from backend.api.common import InSchema, LocalDateTime, OutSchema, PageArgs, page_schema
-from backend.api.idempotency import HEADER_DOC, idempotent
+from backend.api.idempotency import idempotent
 from backend.models import RuleSet, Village
 from backend.services.access import STAFF_ROLES, get_scoped_or_404
 from backend.services.engagement.applications import list_my_applications
@@ -345,11 +345,10 @@ def read(notification_id, caller):
 @idempotent
 @blp.arguments(SubscriptionsIn)
 @blp.response(200, SubscriptionsOut)
-@blp.doc(parameters=[HEADER_DOC])
 @signed_in("villager")
-def subscriptions(args, caller):
+def subscriptions(args, caller, claim):
     """Record the templates accepted in wx.requestSubscribeMessage: one grant = one message."""
-    return record_subscriptions(caller=caller, results=args["results"])
+    return record_subscriptions(caller=caller, claim=claim, results=args["results"])
 
 
 @blp.put("/me/privacy")

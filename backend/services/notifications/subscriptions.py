@@ -3,10 +3,10 @@
 from sqlalchemy import func, select
 
 from backend import clock
-from backend.database import write_transaction
 from backend.errors import InvalidInput
 from backend.models import SubscriptionGrant
 from backend.services.access import Caller, NotBound, require_role
+from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.notifications.notify import KINDS, templates
 
 ACCEPTED = "accept"
@@ -14,7 +14,7 @@ ACCEPTED = "accept"
 OTHER_ANSWERS = ("reject", "ban", "filter")
 
 
-def record_subscriptions(*, caller: Caller, results: dict[str, str]) -> dict:
+def record_subscriptions(*, caller: Caller, claim: Claim | None, results: dict[str, str]) -> dict:
     """Add one grant per accepted template; answers other than "accept" are noted and grant nothing."""
     require_role(caller, "villager")
     if caller.villager_id is None:
@@ -29,7 +29,7 @@ def record_subscriptions(*, caller: Caller, results: dict[str, str]) -> dict:
     if problems:
         raise InvalidInput(errors=problems)
     accepted = [template_id for template_id, answer in results.items() if answer == ACCEPTED]
-    with write_transaction() as session:
+    with claimed_transaction(claim) as session:
         for template_id in accepted:
             session.add(
                 SubscriptionGrant(

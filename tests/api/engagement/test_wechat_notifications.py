@@ -15,7 +15,8 @@ from backend.models import Notification, OutboxMessage, SubscriptionGrant, WeCha
 from backend.services.notifications import Notice, notify
 from backend.services.notifications.token_store import DatabaseTokenStore
 from backend.services.outbox import claim_due, deliver_due
-from tests.conftest import body
+from backend.settings import current_settings
+from tests.conftest import body, use_settings
 from tests.factories import auth, make_staff, make_village, make_villager, make_villager_user
 
 TEMPLATES = {"badge_earned": "TPL-BADGE", "claim_decided": "TPL-CLAIM"}
@@ -23,10 +24,9 @@ SEND = "/cgi-bin/message/subscribe/send"
 
 
 @pytest.fixture
-def wechat(app, httpserver):
+def wechat(app, httpserver, monkeypatch):
     """The fake WeChat: hands out tokens T1, T2, ... and records every subscribe message it receives."""
-    app.config["WECHAT_API_BASE"] = httpserver.url_for("")
-    app.config["WECHAT_SUBSCRIBE_TEMPLATES"] = json.dumps(TEMPLATES)
+    use_settings(monkeypatch, app, wechat_api_base=httpserver.url_for(""), wechat_subscribe_templates=TEMPLATES)
     app.extensions.pop("wechat_clients", None)
     state = {"tokens": 0, "sent": [], "answers": []}
 
@@ -142,7 +142,7 @@ def test_crash_between_commit_and_send_redelivers_without_loss_or_duplicate(app,
 
 
 def test_the_access_token_is_shared_by_processes_through_the_database(app, wechat):
-    base = app.config["WECHAT_API_BASE"]
+    base = current_settings().wechat_api_base
     first = WeChatClient("wx-test-app", "secret", base_url=base, token_store=DatabaseTokenStore())
     second = WeChatClient("wx-test-app", "secret", base_url=base, token_store=DatabaseTokenStore())
     assert first.get_access_token() == "T1"
@@ -155,7 +155,7 @@ def test_the_shared_token_is_refreshed_before_it_expires(app, wechat):
     client = WeChatClient(
         "wx-test-app",
         "secret",
-        base_url=app.config["WECHAT_API_BASE"],
+        base_url=current_settings().wechat_api_base,
         token_store=DatabaseTokenStore(),
         clock=lambda: now[0],
     )
@@ -164,7 +164,7 @@ def test_the_shared_token_is_refreshed_before_it_expires(app, wechat):
     other = WeChatClient(
         "wx-test-app",
         "secret",
-        base_url=app.config["WECHAT_API_BASE"],
+        base_url=current_settings().wechat_api_base,
         token_store=DatabaseTokenStore(),
         clock=lambda: now[0],
     )
