@@ -39,7 +39,7 @@ def blueprints() -> list:
     from backend.api.city import templates
     from backend.api.credit import credit
     from backend.api.earning import activities, events, submissions
-    from backend.api import engagement
+    from backend.api.engagement import engagement
     from backend.api.ledger import ledger
     from backend.api.outbox import outbox
     from backend.api.partners import consents, integrations, oauth, reports, webhooks
