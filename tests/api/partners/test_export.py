@@ -5,6 +5,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from sqlalchemy import select
 
 from backend.extensions import db
@@ -104,3 +105,26 @@ def test_the_export_itself_is_audited_and_needs_a_bound_villager(client, banks):
     assert db.session.execute(select(AuditEntry.action).where(AuditEntry.action == "me.export")).scalar()
     assert client.get("/api/v1/me/export", headers=auth(make_villager_user())).status_code == 403
     assert client.get("/api/v1/me/export", headers=auth(banks.committee)).status_code == 403
+
+
+@pytest.mark.slow
+def test_the_export_of_a_demo_villager_matches_the_database(app, client, backend_name):
+    from backend.demo import activities, people, submissions
+
+    if backend_name != "sqlite":
+        pytest.skip("the demo data do not depend on the database; one load is enough")
+    for part in (people, activities, submissions):
+        part.load(echo=lambda *_: None)
+    tokens = client.post("/api/v1/auth/wechat-login", json={"code": "demo:qt01-0001"}).get_json()
+    response = client.get("/api/v1/me/export", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    villager_id = _json(archive, "profile.json")["id"]
+    account = db.session.execute(select(Account).where(Account.villager_id == villager_id)).scalar_one()
+    ledger = _json(archive, "ledger.json")
+    stored = db.session.execute(select(Entry.hash).where(Entry.account_id == account.id).order_by(Entry.seq)).scalars()
+    assert ledger["balance"] == account.balance and [e["hash"] for e in ledger["entries"]] == list(stored)
+    claims = db.session.execute(select(Submission.id).where(Submission.villager_id == villager_id)).scalars().all()
+    exported = _json(archive, "submissions.json")
+    assert sorted(s["id"] for s in exported) == sorted(claims)
+    for claim in exported:
+        assert all(name in archive.namelist() for name in claim["files"] if name)
