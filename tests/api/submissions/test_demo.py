@@ -20,7 +20,7 @@ def test_demo_town_has_reviewed_pending_flagged_and_assisted_claims(app, monkeyp
     lines: list[str] = []
     submissions.load(echo=lines.append)
 
-    claims = db.session.execute(select(Submission)).scalars().all()
+    claims = db.session.execute(select(Submission).order_by(Submission.id)).scalars().all()
     statuses = Counter(c.status for c in claims)
     assert statuses["approved"] >= 4 and statuses["rejected"] >= 1 and statuses["pending"] >= 4, statuses
     assert {c.activity_type for c in claims} == {"photo", "speak"}
