@@ -44,8 +44,9 @@ format: install
 test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
+# Under a minute on SQLite: everything but demo loads, thread races, long property runs and the browser (`slow`, `e2e`).
 test-fast: install
-	$(BIN)/pytest -q -x -m "not slow and not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup -q -x -m "not slow and not e2e" $(PYTEST_ARGS)
 
 # Every figure of issue 15 in one table (bench/run.py; about 12 minutes on a quiet 2-core machine).
 bench: install

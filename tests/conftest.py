@@ -23,6 +23,7 @@ from backend import create_app
 from backend.api.ratelimit import limiter
 from backend.extensions import db
 from backend.settings import EXTENSION_KEY
+from tests.factories.clock import Clock
 from tests.pii_scan import find_unmasked_numbers
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -205,6 +206,12 @@ def use_settings(monkeypatch, app, **changes) -> None:
     """Change some of the app's settings (backend/settings.py) for the rest of one test."""
     current = app.extensions[EXTENSION_KEY]
     monkeypatch.setitem(app.extensions, EXTENSION_KEY, replace(current, **changes))
+
+
+@pytest.fixture
+def frozen(monkeypatch) -> Clock:
+    """Time stands at START (2026-03-10 10:00 in the village) until a test moves it."""
+    return Clock(monkeypatch)
 
 
 def body(response) -> dict:

@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.extensions import db
-from tests.activities_factories import activity_object_factories
-from tests.city_factories import template_object_factories
 from tests.conftest import response_text
-from tests.credit_factories import credit_object_factories
-from tests.engagement_factories import engagement_object_factories
 from tests.factories import auth, make_household, make_staff, make_town, make_village, make_villager, make_villager_user
-from tests.partners_factories import inbound_object_factories, partner_object_factories, webhook_object_factories
-from tests.security_factories import sign_in_object_factories
-from tests.shop_factories import shop_object_factories
-from tests.submission_factories import submission_object_factories
+from tests.factories.activities import activity_object_factories
+from tests.factories.city import template_object_factories
+from tests.factories.credit import credit_object_factories
+from tests.factories.engagement import engagement_object_factories
+from tests.factories.partners import inbound_object_factories, partner_object_factories, webhook_object_factories
+from tests.factories.security import sign_in_object_factories
+from tests.factories.shops import shop_object_factories
+from tests.factories.submissions import submission_object_factories
 
 MARKER = "外村机密"  # appears in every name of the other village's objects; must never reach a response
 

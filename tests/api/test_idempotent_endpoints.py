@@ -6,9 +6,9 @@ import pytest
 
 from backend.extensions import db
 from backend.models import Submission
-from tests.api.submissions.conftest import Village, make_photo
 from tests.conftest import body
 from tests.factories import auth
+from tests.factories.submissions import Village, make_photo
 
 # POST path -> whether the header is required; the others are idempotent by nature.
 IDEMPOTENT_POSTS = {
@@ -23,6 +23,7 @@ IDEMPOTENT_POSTS = {
     "/api/v1/rule-templates/{template_id}/versions": True,
     "/api/v1/rule-sets/from-template": True,
     "/api/v1/webhook-subscriptions": True,
+    "/api/v1/me/subscriptions": True,
     "/api/v1/polls/{poll_id}/votes": False,
     "/api/v1/events/{event_id}/check-ins": False,
     "/api/v1/lessons/{lesson_id}/completions": False,

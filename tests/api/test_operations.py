@@ -84,8 +84,17 @@ def test_metrics_are_exposed_for_prometheus(client):
     assert "flask_http_request_total" in text
 
 
-def test_healthz_checks_the_database(client):
-    assert client.get("/healthz").status_code == 200
+def test_healthz_answers_ok_while_the_database_answers(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+
+
+def test_healthz_answers_503_when_the_database_is_gone(tmp_path):
+    """A load balancer takes the server out of rotation: the database cannot be reached."""
+    gone = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no-such-dir/village.db", "TESTING": True})
+    response = gone.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert body(response)["status"] == "unavailable"
 
 
 def test_openapi_document_lists_every_api_endpoint_with_schemas(app, client):

@@ -1,21 +1,12 @@
 """A city of two towns (three villages) and a second city, with their admins and committees."""
 
-import copy
 from dataclasses import dataclass
 
 import pytest
 
 from backend.models import City, Town, User, Village
-from backend.rules import load_demo_rule_set
-from tests.city_factories import make_city, make_city_admin
 from tests.factories import make_staff, make_town, make_village
-
-
-def points_template(**changes) -> dict:
-    document = copy.deepcopy(load_demo_rule_set("points_qt"))
-    document["name"] = "慈溪市积分规则模板"
-    document.update(changes)
-    return document
+from tests.factories.city import make_city, make_city_admin
 
 
 @dataclass

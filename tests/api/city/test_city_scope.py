@@ -4,8 +4,8 @@ from types import SimpleNamespace
 
 from backend.extensions import db
 from backend.models import AuditEntry
-from tests.city_factories import make_city, make_city_admin
 from tests.factories import auth, make_staff, make_town, make_village
+from tests.factories.city import make_city, make_city_admin
 
 
 def _two_cities():

@@ -6,7 +6,10 @@ from sqlalchemy import select
 from backend.demo import city, people
 from backend.extensions import db
 from backend.models import Consent, RuleSet, Town, Village
-from tests.partners_factories import basic
+from tests.factories.partners import basic
+
+# Slow: demo loads, thread races and long property runs; `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def test_demo_city_has_two_towns_a_templated_village_and_a_bank(app, client, backend_name):

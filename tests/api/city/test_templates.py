@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import AuditEntry
-from tests.api.city.conftest import points_template
 from tests.conftest import body
 from tests.factories import auth
+from tests.factories.city import points_template
 
 ALLOWED = {"P04": {"min": 3, "max": 8}, "P02": {"min": 1, "max": 3}}
 _keys = iter(range(10**6))

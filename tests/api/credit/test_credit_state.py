@@ -10,10 +10,10 @@ from backend.extensions import db
 from backend.models import CreditState, Villager
 from backend.services.credit.state import evaluate_state, is_current, read_state
 from backend.services.shops.gates import redemption_block_reason
-from tests.api.credit.conftest import credit_document, make_credit_rule_set
 from tests.api.credit.helpers import record_violation
 from tests.conftest import body
 from tests.factories import auth
+from tests.factories.credit import credit_document, make_credit_rule_set
 
 COMPARED = ("score", "level", "rule_version", "blocked_by", "gates", "valid_until", "rules_key", "facts_key")
 

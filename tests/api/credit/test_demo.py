@@ -8,6 +8,9 @@ from backend.extensions import db
 from backend.models import CreditObjection, CreditRepair, CreditSnapshot, HonourApplication, Village
 from tests.conftest import body
 
+# Slow: demo loads, thread races and long property runs; `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 def test_demo_has_every_level_in_each_village_and_work_under_way(app, client, backend_name):
     if backend_name != "sqlite":

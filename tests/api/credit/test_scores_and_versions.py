@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from backend.extensions import db
 from backend.models import CreditSnapshot
 from backend.services.credit import snapshots
-from tests.api.credit.conftest import credit_document, make_credit_rule_set
 from tests.api.credit.helpers import line_of, my_credit, record_violation
 from tests.conftest import body, use_settings
 from tests.factories import auth, make_village, make_villager, make_villager_user
+from tests.factories.credit import credit_document, make_credit_rule_set
 
 
 def test_profile_carries_score_and_level(client, world, frozen):

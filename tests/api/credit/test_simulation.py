@@ -1,9 +1,9 @@
 """Credit drafts through the shared rule-set API: simulate over the village, four eyes, golden tests."""
 
-from tests.api.credit.conftest import credit_document
 from tests.api.credit.helpers import record_violation
 from tests.conftest import body
 from tests.factories import auth
+from tests.factories.credit import credit_document
 
 
 def _draft(client, world, document, user=None):

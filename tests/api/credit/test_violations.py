@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from sqlalchemy import select
 
 from backend.extensions import db
@@ -102,6 +103,7 @@ def test_second_objection_is_refused(client, world):
     assert body(response)["status"] == "already_objected"
 
 
+@pytest.mark.slow
 def test_simultaneous_objections_make_one_objection(app, client, world):
     entry = body(record_violation(client, world))
     headers = auth(world.user)

@@ -10,9 +10,9 @@ from backend.models import Villager
 from backend.rules import load_demo_rule_set
 from backend.services.earning.awards import award_points
 from backend.services.engagement.board import close_board_month
-from tests.activities_factories import make_rule_set
 from tests.conftest import body
 from tests.factories import auth, make_household, make_staff, make_village, make_villager, make_villager_user
+from tests.factories.activities import make_rule_set
 
 NOW = datetime(2026, 11, 18, 2, 0)
 REAL_NOW = clock.now  # a Wednesday, 10:00 in the village

@@ -12,11 +12,11 @@ from backend.services.access import Caller
 from backend.services.credit.entries import decide_objection, object_to_entry, record_violation
 from backend.services.earning.awards import award_points
 from backend.services.notifications.reminders import remind_expiring_points
-from tests.api.credit.conftest import make_credit_rule_set
-from tests.api.submissions.conftest import Village as ReviewVillage
-from tests.api.submissions.conftest import make_photo
 from tests.conftest import body
 from tests.factories import make_staff, make_village, make_villager, make_villager_user
+from tests.factories.credit import make_credit_rule_set
+from tests.factories.submissions import Village as ReviewVillage
+from tests.factories.submissions import make_photo
 
 
 def notes(villager_id: int) -> list[tuple[str, str]]:
@@ -66,7 +66,7 @@ def test_a_deduction_in_notice_and_the_objections_outcome_are_notified(app, monk
 
 
 def test_points_about_to_expire_are_reminded_30_and_7_days_before_once_each(app, monkeypatch):
-    from tests.activities_factories import make_rule_set
+    from tests.factories.activities import make_rule_set
 
     village = make_village()
     make_rule_set(village)

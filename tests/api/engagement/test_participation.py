@@ -13,10 +13,10 @@ from backend.models.ledger import Transfer
 from backend.rules import load_demo_rule_set
 from backend.services.earning.awards import award_points
 from backend.services.ledger.balances import villager_balance
-from tests.activities_factories import make_rule_set
-from tests.api.ledger.test_concurrency import run_threads
 from tests.conftest import body
 from tests.factories import auth, make_household, make_staff, make_village, make_villager, make_villager_user
+from tests.factories.activities import make_rule_set
+from tests.factories.threads import run_threads
 
 VOLUNTEER = {"event.kind": "volunteer", "event.hours": 2}
 

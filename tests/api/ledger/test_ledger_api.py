@@ -9,9 +9,9 @@ from sqlalchemy import select
 from backend import clock
 from backend.extensions import db
 from backend.models import AuditEntry
-from tests.api.ledger.helpers import balance, earn, spend
 from tests.conftest import body
 from tests.factories import auth, make_staff, make_town, make_village, make_villager, make_villager_user
+from tests.factories.ledger import balance, earn, spend
 
 
 @pytest.fixture

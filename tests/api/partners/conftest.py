@@ -5,10 +5,9 @@ from dataclasses import dataclass
 import pytest
 
 from backend.models import Institution, User, Village, Villager
-from tests.api.credit.conftest import make_credit_rule_set
-from tests.credit_factories import make_credit_entry
 from tests.factories import make_staff, make_town, make_village, make_villager, make_villager_user
-from tests.partners_factories import make_institution
+from tests.factories.credit import make_credit_entry, make_credit_rule_set
+from tests.factories.partners import make_institution
 
 
 @dataclass

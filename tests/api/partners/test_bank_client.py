@@ -9,7 +9,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from tests.partners_factories import make_consent
+from tests.factories.partners import make_consent
 
 
 class BankClient:

@@ -9,7 +9,7 @@ from backend.extensions import db
 from backend.models import AuditEntry
 from tests.conftest import body
 from tests.factories import auth, make_staff, make_villager_user
-from tests.partners_factories import make_consent, make_institution
+from tests.factories.partners import make_consent, make_institution
 
 
 def _grant(client, user, institution, key="c1", **changes):

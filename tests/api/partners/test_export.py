@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import Account, AuditEntry, Entry, Submission
-from tests.api.submissions.conftest import make_photo
 from tests.factories import auth, keyed
-from tests.partners_factories import bearer, make_consent, partner_token
+from tests.factories.partners import bearer, make_consent, partner_token
+from tests.factories.submissions import make_photo
 
 
 def _export(client, user) -> zipfile.ZipFile:
@@ -26,7 +26,7 @@ def _json(archive, name):
 
 
 def test_my_export_holds_what_the_database_holds_about_me(client, banks, app):
-    from tests.activities_factories import make_rule_set
+    from tests.factories.activities import make_rule_set
 
     make_rule_set(banks.village)
     upload = client.post(

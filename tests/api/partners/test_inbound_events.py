@@ -11,9 +11,9 @@ from standardwebhooks.webhooks import Webhook
 from backend.extensions import db
 from backend.models import AuditEntry, EventMapping, InboundEvent, PointAward, Transfer
 from backend.services.ledger.balances import villager_balance
-from tests.activities_factories import make_rule_set
 from tests.conftest import body, use_settings
 from tests.factories import auth, make_staff, make_town, make_village, make_villager, make_villager_user, new_id_number
+from tests.factories.activities import make_rule_set
 
 SECRET = "whsec_" + base64.b64encode(b"governance-platform-test-secret!").decode()
 OTHER_SECRET = "whsec_" + base64.b64encode(b"a-secret-the-platform-never-had").decode()

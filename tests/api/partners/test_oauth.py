@@ -9,7 +9,7 @@ from backend.extensions import db
 from backend.models import Institution, PartnerToken
 from tests.conftest import body
 from tests.factories import auth, make_staff
-from tests.partners_factories import basic, bearer, make_institution, partner_token
+from tests.factories.partners import basic, bearer, make_institution, partner_token
 
 
 def test_bank_gets_a_token_with_basic_auth_or_posted_credentials(client):

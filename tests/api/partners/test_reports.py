@@ -11,7 +11,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, ReportAccess
 from tests.conftest import body
 from tests.factories import auth, make_staff
-from tests.partners_factories import bearer, make_consent, make_institution, partner_token
+from tests.factories.partners import bearer, make_consent, make_institution, partner_token
 
 
 def _report(client, banks, consent_id, *, token=None):

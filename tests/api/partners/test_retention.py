@@ -11,9 +11,9 @@ from backend.adapters.storage import get_storage
 from backend.extensions import db
 from backend.models import AuditEntry, Entry, Submission, Upload, User, Villager
 from backend.services.ledger.integrity import verify_ledger
-from tests.activities_factories import make_rule_set
-from tests.api.submissions.conftest import make_photo
 from tests.factories import auth, keyed
+from tests.factories.activities import make_rule_set
+from tests.factories.submissions import make_photo
 
 
 def _photo_claim(client, user, committee, seed, *, reject: bool):

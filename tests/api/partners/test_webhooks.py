@@ -18,11 +18,11 @@ from backend.services.credit.entries import record_violation
 from backend.services.earning.awards import award_points
 from backend.services.outbox import deliver_due
 from backend.services.outbox import worker as outbox_worker
-from tests.activities_factories import make_rule_set
-from tests.api.credit.conftest import make_credit_rule_set
-from tests.city_factories import make_city, make_city_admin
 from tests.conftest import body
 from tests.factories import auth, make_staff, make_town, make_village, make_villager
+from tests.factories.activities import make_rule_set
+from tests.factories.city import make_city, make_city_admin
+from tests.factories.credit import make_credit_rule_set
 
 
 class Receiver:
@@ -224,9 +224,9 @@ def test_a_sale_and_a_level_change_are_announced(client, hooks):
     from backend.services.credit.state import current_state
     from backend.services.shops.pay_codes import issue_pay_code
     from backend.services.shops.redemption import redeem_points
-    from tests.credit_factories import make_credit_entry
     from tests.factories import make_villager_user
-    from tests.shop_factories import give_points, make_item, make_shop, make_shopkeeper
+    from tests.factories.credit import make_credit_entry
+    from tests.factories.shops import give_points, make_item, make_shop, make_shopkeeper
 
     receiver = hooks["receiver"]
     types = ("redemption.completed", "credit.level_changed")

@@ -9,10 +9,9 @@ from backend.api.idempotency import request_fingerprint
 from backend.extensions import db
 from backend.models import IdempotencyKey, Redemption
 from backend.services.idempotency import purge_expired_keys
-from tests.api.shops.conftest import redeem, state
 from tests.conftest import body
 from tests.factories import auth
-from tests.shop_factories import make_shop, make_shopkeeper
+from tests.factories.shops import make_shop, make_shopkeeper, redeem, state
 
 
 def _sales() -> int:

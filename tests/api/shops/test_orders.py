@@ -5,10 +5,9 @@ from datetime import timedelta
 from backend import clock
 from backend.extensions import db
 from backend.models import RewardItem
-from tests.api.shops.conftest import state
 from tests.conftest import body
 from tests.factories import auth, keyed, make_villager_user
-from tests.shop_factories import make_shop, make_shopkeeper
+from tests.factories.shops import make_shop, make_shopkeeper, state
 
 
 def _order(client, world, items=None):

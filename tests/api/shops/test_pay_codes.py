@@ -11,9 +11,9 @@ from backend import clock
 from backend.extensions import db
 from backend.models import PayCode, Villager
 from backend.services.shops.pay_codes import token_hash
-from tests.api.shops.conftest import redeem
 from tests.conftest import body
 from tests.factories import auth, make_villager, make_villager_user
+from tests.factories.shops import redeem
 
 
 def test_pay_code_is_19_digits_valid_60_seconds_and_stored_hashed(client, world):

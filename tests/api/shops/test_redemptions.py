@@ -9,10 +9,18 @@ from backend import clock
 from backend.extensions import db
 from backend.models import AuditEntry, BudgetUsage, Villager
 from backend.services.ledger.balances import villager_balance
-from tests.api.shops.conftest import redeem, state
 from tests.conftest import body, use_settings
 from tests.factories import auth, make_villager, make_villager_user
-from tests.shop_factories import give_points, make_item, make_shop, make_shopkeeper, new_pay_code, set_funding
+from tests.factories.shops import (
+    give_points,
+    make_item,
+    make_shop,
+    make_shopkeeper,
+    new_pay_code,
+    redeem,
+    set_funding,
+    state,
+)
 
 
 def test_redemption_spends_points_drops_stock_and_returns_a_receipt(client, world):

@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 from openpyxl import load_workbook
 
 from backend import clock
-from tests.api.shops.conftest import redeem
 from tests.conftest import body
 from tests.factories import auth, make_staff
-from tests.shop_factories import make_shop, make_shopkeeper
+from tests.factories.shops import make_shop, make_shopkeeper, redeem
 
 
 def _sell(client, world, item, quantity):

@@ -6,7 +6,7 @@ from backend.extensions import db
 from backend.models import AuditEntry, User
 from tests.conftest import body
 from tests.factories import auth, make_staff, make_town, make_village, make_villager, make_villager_user
-from tests.shop_factories import make_item, make_shop, make_shopkeeper
+from tests.factories.shops import make_item, make_shop, make_shopkeeper
 
 
 def test_committee_registers_a_shop_and_its_keeper_who_then_signs_in(client, app):

@@ -2,12 +2,16 @@
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.rules import credit_state
 from backend.rules.credit import tally_credit
 from tests.unit.rules.test_lean_score import AS_OF, SETTINGS, TABLES, histories, villagers
+
+# Slow: demo loads, thread races and long property runs; `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def same_day_answer(table, events, facts, day):

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -85,6 +86,7 @@ villagers = st.fixed_dictionaries(
 
 @SETTINGS
 @given(st.sampled_from(sorted(TABLES)), histories(), villagers, st.sampled_from([AS_OF, date(2025, 8, 15)]))
+@pytest.mark.slow
 def test_lean_score_equals_full_evaluation(table_name, events, facts, as_of):
     table = TABLES[table_name]
     if table.at(as_of) is None:
@@ -98,6 +100,7 @@ def test_lean_score_equals_full_evaluation(table_name, events, facts, as_of):
 
 @SETTINGS
 @given(histories(), villagers, st.randoms(use_true_random=False))
+@pytest.mark.slow
 def test_lean_score_does_not_depend_on_event_order(events, facts, random):
     table = TABLES["two versions"]
     shuffled = list(events)

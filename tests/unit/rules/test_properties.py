@@ -2,11 +2,15 @@
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.rules import CreditEvent, cap_period_key, compile_rule_set, evaluate_credit
 from tests.unit.rules.factories import credit_set
+
+# Slow: demo loads, thread races and long property runs; `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 RULES = compile_rule_set(credit_set(effective_from=None))
 SCORING_CODES = [rule.code for rule in RULES.rules if rule.code != "R12"]
