@@ -20,6 +20,7 @@ from backend.api.city.schemas import (
     UpdateOut,
 )
 from backend.api.idempotency import idempotent
+from backend.services.access import STAFF_ROLES
 from backend.services.city import adoption, templates
 
 blp = Blueprint("templates", __name__, url_prefix="/api/v1", description="镇、市规则模板")
@@ -119,7 +120,7 @@ def diff_version(args, version_id, caller):
 @idempotent
 @blp.arguments(AdoptIn)
 @blp.response(201, AdoptOut)
-@signed_in("committee", "town_admin", "admin")
+@signed_in(*STAFF_ROLES)
 def adopt_template(args, caller, claim):
     """The village's own draft from a published template version: its `amounts` (within the allowed ranges) and
     `extra_rules`; then simulate, validate and publish it like any draft (a second person publishes)."""
@@ -129,7 +130,7 @@ def adopt_template(args, caller, claim):
 
 @blp.get("/villages/<int:village_id>/template-updates")
 @blp.response(200, UpdateOut(many=True))
-@signed_in("committee", "town_admin", "admin")
+@signed_in(*STAFF_ROLES)
 def template_updates(village_id, caller):
     """Newer versions of the templates this village runs, with what changed and whether its amounts still fit."""
     return adoption.list_template_updates(caller=caller, village_id=village_id)
@@ -138,7 +139,7 @@ def template_updates(village_id, caller):
 @blp.post("/villages/<int:village_id>/template-updates/<int:version_id>/decline")
 @blp.arguments(DeclineIn)
 @blp.response(201, DecisionOut)
-@signed_in("committee", "town_admin", "admin")
+@signed_in(*STAFF_ROLES)
 def decline_update(args, village_id, version_id, caller):
     """Keep the village's rules; the version stops showing as an update (the next version asks again)."""
     version = templates.get_template_version(caller=caller, version_id=version_id)

@@ -12,9 +12,9 @@ from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from backend.extensions import db
 from backend.models import BindingCode, User, Village, Villager
-from backend.services.access import Caller, require_role
+from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.audit import record_audit
-from backend.services.people.personal_data import reveal
+from backend.services.people import reveal
 from backend.settings import current_settings
 
 BINDING_CODE_DAYS = 7
@@ -117,7 +117,7 @@ def bind_by_code(*, user_id: int, binding_code: str) -> Villager:
 
 def issue_binding_code(*, caller: Caller, villager: Villager) -> tuple[str, datetime]:
     """A fresh ten-digit code for this villager, valid for a week; earlier unused codes stop working."""
-    require_role(caller, "committee", "town_admin", "admin")
+    require_role(caller, *STAFF_ROLES)
     code = f"{secrets.randbelow(10**10):010d}"
     with write_transaction() as session:
         for old in session.execute(
@@ -153,7 +153,7 @@ def check_binding_code(*, villager: Villager, code: str) -> None:
 
 def unbind_villager(*, caller: Caller, villager: Villager) -> None:
     """Release a roster entry from its WeChat account, so that the villager can bind a new phone."""
-    require_role(caller, "committee", "town_admin", "admin")
+    require_role(caller, *STAFF_ROLES)
     with write_transaction() as session:
         user = session.execute(select(User).where(User.villager_id == villager.id)).scalar_one_or_none()
         if user is None:

@@ -24,7 +24,7 @@ from backend.services.auth.sessions import (
     start_session,
     verify_password,
 )
-from backend.services.people.personal_data import get_keyring
+from backend.services.people import get_keyring
 from backend.settings import current_settings
 
 ISSUER = "村级积分信用"

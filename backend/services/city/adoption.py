@@ -16,7 +16,7 @@ from backend.services.access import STAFF_ROLES, Caller, check_village_in_scope,
 from backend.services.audit import record_audit
 from backend.services.city.templates import get_template, latest_published, visible_templates
 from backend.services.idempotency import Claim
-from backend.services.rulesets.versions import create_rule_set_draft
+from backend.services.rulesets import create_rule_set_draft
 
 
 class TemplateVersionNotPublished(Conflict):

@@ -19,7 +19,7 @@ from backend.rules.templates import check_allowed
 from backend.services.access import Caller, oversees, require_role
 from backend.services.audit import record_audit
 from backend.services.idempotency import Claim, claimed_transaction
-from backend.services.rulesets.versions import GoldenTestsFailed, RuleSetInvalidError
+from backend.services.rulesets import GoldenTestsFailed, RuleSetInvalidError
 
 MANAGERS = ("town_admin", "city_admin", "admin")
 READERS = ("committee", *MANAGERS)

@@ -21,7 +21,7 @@ from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.credit.entries import add_credit_entry, check_evidence
 from backend.services.credit.scores import version_on
 from backend.services.paging import paginate
-from backend.services.people.personal_data import id_number_index
+from backend.services.people import id_number_index
 
 VILLAGE_SOURCE = "村委会决定"
 COURT_SOURCE = "法院失信被执行人名单"

@@ -20,7 +20,7 @@ from backend.services.audit import record_audit, snapshot
 from backend.services.credit.scores import version_on
 from backend.services.notifications import messages, notify
 from backend.services.paging import paginate
-from backend.services.webhooks.events import publish_event
+from backend.services.webhooks import publish_event
 
 
 class ObjectionWindowClosed(Conflict):

@@ -32,7 +32,7 @@ from backend.rules import (
 )
 from backend.rules.events import NO_FACTS
 from backend.services.access import Caller, bound_villager
-from backend.services.rulesets.versions import compiled_document
+from backend.services.rulesets import compiled_document
 
 IN_FORCE = ("published", "superseded")
 LOADED_STATUSES = ("counted", "frozen", "revoked")

@@ -9,12 +9,7 @@ from backend.models import RuleSet, Villager
 from backend.rules import simulate_rule_set, validate_rule_set
 from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.credit.scores import credit_facts, load_events
-from backend.services.rulesets.versions import (
-    NoPublishedRuleSet,
-    RuleSetInvalidError,
-    compiled_document,
-    get_rule_set_in_force,
-)
+from backend.services.rulesets import NoPublishedRuleSet, RuleSetInvalidError, compiled_document, get_rule_set_in_force
 
 
 class NotCreditRuleSet(InvalidInput):

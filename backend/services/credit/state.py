@@ -25,7 +25,7 @@ from backend.extensions import db
 from backend.models import CreditEntry, CreditState, RuleSet, Villager
 from backend.rules import credit_state
 from backend.services.credit.scores import IN_FORCE, credit_facts, load_events, load_version_tables
-from backend.services.webhooks.events import publish_event
+from backend.services.webhooks import publish_event
 
 _states, _villagers, _rule_sets = CreditState.__table__, Villager.__table__, RuleSet.__table__
 _PENDING = "credit_state_villagers"

@@ -17,11 +17,10 @@ from backend.extensions import db
 from backend.models import PointAward, RuleSet, Villager
 from backend.rules import PointsAward, RuleError, describe_points_rules, score_activity, villager_facts
 from backend.services.access import Caller, bound_villager
-from backend.services.engagement.participation import lock_household, record_participation
-from backend.services.ledger.balances import points_earned_between
-from backend.services.ledger.postings import earn_points
-from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
-from backend.services.webhooks.events import publish_event
+from backend.services.engagement import lock_household, record_participation
+from backend.services.ledger import earn_points, points_earned_between
+from backend.services.rulesets import compiled_rule_set, get_rule_set_in_force
+from backend.services.webhooks import publish_event
 
 NO_RULE_SET = "本村尚未发布积分规则，本次不加分"
 NO_RULE = "本村积分规则中没有适用于此项活动的条目，本次不加分"

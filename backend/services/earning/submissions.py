@@ -24,7 +24,7 @@ from backend.services.audit import record_audit, snapshot
 from backend.services.earning.uploads import MEDIA_URL_SECONDS, store_upload
 from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
-from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
+from backend.services.rulesets import compiled_rule_set, get_rule_set_in_force
 from backend.settings import current_settings
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from backend.services.access import Caller, NotBound, require_role
 from backend.services.engagement.masking import opted_out
 from backend.services.engagement.participation import activity_history, household_months
 from backend.services.engagement.periods import period_keys
-from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
+from backend.services.rulesets import compiled_rule_set, get_rule_set_in_force
 
 LATEST_BADGES = 3
 OPEN_ACTIVITIES = 5

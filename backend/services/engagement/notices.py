@@ -9,7 +9,7 @@ from backend.extensions import db
 from backend.models import CreditEntry, Village, Villager
 from backend.rules.explain import format_date
 from backend.services.access import Caller
-from backend.services.credit.scores import version_on
+from backend.services.credit import version_on
 from backend.services.engagement.masking import mask_name
 
 HOW_TO_OBJECT = (

@@ -35,9 +35,9 @@ from backend.rules import (
 from backend.rules.participation import month_key, week_start
 from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.engagement.periods import period_keys
-from backend.services.ledger.postings import earn_points
+from backend.services.ledger import earn_points
 from backend.services.notifications import Notice, notify
-from backend.services.rulesets.versions import RuleSetInvalidError
+from backend.services.rulesets import RuleSetInvalidError
 
 BONUS_CATEGORY = "勋章奖励"  # where bonus points of a badge without a category count
 ADULT_AGE = 18

@@ -5,6 +5,9 @@
 - operations: use cases that own their transaction (manual adjustments, expiry);
 - balances: reads (balances, period totals, expiring points, a villager's history);
 - integrity: hash chains, Merkle checkpoints and `verify`.
+
+This module is the domain's public face: other domains import only what it exports, never its submodules
+(lint-imports checks it). The HTTP layer and the commands call the use cases in the submodules directly.
 """
 
 from backend.services.ledger.accounts import account_for_shop, account_for_villager, lock_sale_accounts

@@ -9,7 +9,7 @@ from backend import clock
 from backend.extensions import db
 from backend.models import Village, Villager
 from backend.models.ledger import Account, Entry, Lot, Transfer
-from backend.services.access import Caller, require_role
+from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.paging import paginate
 
 EXPIRING_SOON_DAYS = 30
@@ -40,7 +40,7 @@ def villager_balance(session: Session, villager_id: int) -> int:
 
 def list_expiring_points(*, caller: Caller, village: Village, days: int) -> list[dict]:
     """Who loses how many points within `days` days (unless they spend them), soonest first."""
-    require_role(caller, "committee", "town_admin", "admin")
+    require_role(caller, *STAFF_ROLES)
     until = clock.today() + timedelta(days=days)
     first = func.min(Lot.expires_on)
     rows = db.session.execute(

@@ -12,7 +12,7 @@ from backend.errors import InvalidInput
 from backend.extensions import db
 from backend.models import Villager
 from backend.models.ledger import Account, Lot, LotMovement, Transfer
-from backend.services.access import Caller, require_role
+from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.audit import record_audit
 from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.ledger.accounts import account_for_villager, expiry_account, issuing_account, lock_accounts
@@ -31,7 +31,7 @@ def adjust_points(
     claim: Claim | None = None,
 ) -> Transfer:
     """A committee's manual correction (+ or -) with a reason, audited; under `claim`, a retry replays it."""
-    require_role(caller, "committee", "town_admin", "admin")
+    require_role(caller, *STAFF_ROLES)
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise InvalidInput(errors={"amount": ["调整的积分数不能为 0。"]})
     if not reason.strip():

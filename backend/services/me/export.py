@@ -37,9 +37,8 @@ from backend.models import (
     Village,
     Villager,
 )
-from backend.services.access import Caller
+from backend.services.access import Caller, bound_villager
 from backend.services.audit import Subject, record_audit, snapshot
-from backend.services.earning.awards import bound_villager
 
 STAFF_READS = ("villager.read", "villager.credit_read", "roster.export")
 
@@ -197,7 +196,7 @@ def _submissions(villager: Villager, files: dict) -> list[dict]:
 
 
 def _credit(villager: Villager) -> dict:
-    from backend.services.credit.scores import NoCreditRules, credit_report
+    from backend.services.credit import NoCreditRules, credit_report
 
     try:
         current = credit_report(villager=villager)

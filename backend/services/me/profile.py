@@ -3,8 +3,8 @@
 from backend.extensions import db
 from backend.models import User
 from backend.services.access import Caller
-from backend.services.credit.state import credit_summary
-from backend.services.ledger.balances import points_summary
+from backend.services.credit import credit_summary
+from backend.services.ledger import points_summary
 
 
 def get_profile(*, caller: Caller) -> dict:

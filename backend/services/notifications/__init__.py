@@ -1,4 +1,8 @@
-"""Notifications: in-app list, WeChat subscribe-message grants, delivery through the outbox, the shared token."""
+"""Notifications: in-app list, WeChat subscribe-message grants, delivery through the outbox, the shared token.
+
+This module is the domain's public face: other domains import only what it exports, never its submodules
+(lint-imports checks it). The HTTP layer and the commands call the use cases in the submodules directly.
+"""
 
 from backend.services.notifications import messages
 from backend.services.notifications.notify import (

@@ -3,6 +3,9 @@
 Callers add a message with `enqueue_message(session, ...)` inside their own write transaction; `flask worker`
 delivers it at least once through the handler registered for its `kind`, with backoff between attempts and a
 dead-letter list staff can see and retry. Receivers deduplicate on `message_id`, which never changes.
+
+This module is the domain's public face: other domains import only what it exports, never its submodules
+(lint-imports checks it). The HTTP layer and the commands call the use cases in the submodules directly.
 """
 
 from backend.services.outbox.dead_letters import NotDead, list_dead_letters, retry_dead_letter

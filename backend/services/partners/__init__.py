@@ -1,1 +1,5 @@
-"""Partners: banks as OAuth clients, villagers' consents, signed credit reports, the governance platform."""
+"""Partners: banks as OAuth clients, villagers' consents, signed credit reports, the governance platform.
+
+No other domain uses this one: its face exports nothing (lint-imports keeps other domains out of its
+submodules). The HTTP layer and the commands call the use cases in the submodules directly.
+"""

@@ -14,9 +14,8 @@ from backend.errors import Conflict, InvalidInput, NotFound
 from backend.extensions import db
 from backend.models import Consent, Institution, ReportAccess, Villager
 from backend.models.partners import PURPOSES, SHAREABLE
-from backend.services.access import STAFF_ROLES, Caller, require_role, scope
+from backend.services.access import STAFF_ROLES, Caller, bound_villager, require_role, scope
 from backend.services.audit import record_audit, snapshot
-from backend.services.earning.awards import bound_villager
 from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.paging import paginate
 

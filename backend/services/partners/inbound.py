@@ -21,13 +21,13 @@ from backend.database import write_transaction
 from backend.errors import BadRequest, Conflict, Forbidden, InvalidInput, Unauthorized
 from backend.extensions import db
 from backend.models import EventMapping, InboundEvent, Village, Villager
-from backend.rules import match_rule
+from backend.rules import match_rule, villager_facts
 from backend.services.access import STAFF_ROLES, Caller, require_role, scope
 from backend.services.audit import Subject, record_audit
-from backend.services.earning.awards import award_points, villager_facts
+from backend.services.earning import award_points
 from backend.services.paging import paginate
-from backend.services.people.personal_data import id_number_index
-from backend.services.rulesets.versions import compiled_rule_set, get_rule_set_in_force
+from backend.services.people import id_number_index
+from backend.services.rulesets import compiled_rule_set, get_rule_set_in_force
 from backend.settings import current_settings
 
 REVIEWED_EFFECTS = ("range",)  # the reviewer picks the amount: such events wait for the committee

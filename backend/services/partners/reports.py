@@ -20,8 +20,8 @@ from backend.models import Consent, Institution, ReportAccess, RuleSet, Village,
 from backend.models.partners import PURPOSES
 from backend.services.access import Caller, require_role, village_ids_in_scope
 from backend.services.audit import record_audit
-from backend.services.credit.scores import evaluate_villager
-from backend.services.ledger.balances import villager_balance
+from backend.services.credit import evaluate_villager
+from backend.services.ledger import villager_balance
 from backend.services.paging import paginate
 from backend.services.partners.consents import consent_status
 from backend.services.signing import sign_report

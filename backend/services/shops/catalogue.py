@@ -12,8 +12,7 @@ from backend.extensions import db
 from backend.models import RewardItem, Shop, ShopFunding, User, Village
 from backend.services.access import STAFF_ROLES, Caller, require_role
 from backend.services.audit import record_audit, snapshot
-from backend.services.auth.passwords import check_password_policy
-from backend.services.auth.sessions import hash_password
+from backend.services.auth import check_password_policy, hash_password
 
 RATE_SCALE = 10000  # yuan_per_point is stored in 1/10000 yuan
 DEFAULT_RATE_E4 = 1000  # 1 point = 0.10 yuan until the village sets its own

@@ -6,7 +6,7 @@ set declares) when it lands. Pay codes, redemptions and shop orders all ask here
 way of spending at once.
 """
 
-from backend.services.credit.state import redemption_block
+from backend.services.credit import redemption_block
 
 FROZEN = "账户已冻结，暂不能兑换积分，请联系村委会。"
 INACTIVE = "该村民已不在本村花名册中，不能兑换积分。"

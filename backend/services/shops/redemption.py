@@ -30,11 +30,10 @@ from backend.models import (
 from backend.services.access import Caller, NotBound
 from backend.services.audit import record_audit
 from backend.services.idempotency import Claim, claimed_transaction
-from backend.services.ledger.accounts import lock_sale_accounts
-from backend.services.ledger.postings import reverse_transfer, spend_points
+from backend.services.ledger import lock_sale_accounts, reverse_transfer, spend_points
 from backend.services.shops.gates import redemption_block_reason
 from backend.services.shops.pay_codes import RedemptionBlocked, consume_pay_code
-from backend.services.webhooks.events import publish_event
+from backend.services.webhooks import publish_event
 from backend.settings import current_settings
 
 

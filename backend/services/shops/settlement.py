@@ -10,7 +10,7 @@ from backend.database import write_transaction
 from backend.errors import Conflict, Forbidden, NotFound
 from backend.extensions import db
 from backend.models import Redemption, Shop, ShopFunding, ShopOrder, ShopSettlement, Village
-from backend.services.access import Caller
+from backend.services.access import STAFF_ROLES, Caller
 from backend.services.audit import record_audit
 from backend.services.paging import paginate
 from backend.services.shops.catalogue import DEFAULT_RATE_E4, amount_fen, can_manage_shop, rate_text
@@ -44,7 +44,7 @@ def _sales_villages(caller: Caller, shop: Shop) -> int | None:
         return None
     if caller.role == "committee" and shop.village_id is None:
         return caller.village_id
-    if caller.role in ("committee", "town_admin", "admin"):
+    if caller.role in STAFF_ROLES:
         return None
     raise Forbidden()
 

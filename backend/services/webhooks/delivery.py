@@ -16,7 +16,7 @@ from backend.database import write_transaction
 from backend.extensions import db
 from backend.models import WebhookDelivery, WebhookSubscription
 from backend.services.outbox import Delivery, PermanentDeliveryError, RetryableDeliveryError
-from backend.services.people.personal_data import get_keyring
+from backend.services.people import get_keyring
 from backend.settings import current_settings
 
 

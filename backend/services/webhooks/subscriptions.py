@@ -15,7 +15,7 @@ from backend.services.audit import record_audit
 from backend.services.idempotency import Claim, claimed_transaction
 from backend.services.outbox import requeue_message
 from backend.services.paging import paginate
-from backend.services.people.personal_data import get_keyring
+from backend.services.people import get_keyring
 
 MANAGERS = ("town_admin", "city_admin", "admin")
 
